@@ -1,0 +1,2 @@
+//! The `margin` command.
+fn main() {}

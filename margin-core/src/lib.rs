@@ -1,0 +1,33 @@
+//! # margin-core
+//!
+//! The allocation-free, `no_std` heart of the margin engine. It reads left to right as one
+//! pipeline:
+//!
+//! ```text
+//! symbol ─► Instrument ─┐
+//!                       ├─► pricing ─► (later) scenarios ─► risk arrays ─► measures ─► margin
+//! MarketSnapshot ───────┘
+//! ```
+//!
+//! * [`instrument`]: contract terms and Deribit symbol parsing. Knows no prices.
+//! * [`market`]: the snapshot at one explicit valuation time (index, forwards, vols, rate).
+//! * [`pricing`]: Black-76 and linear/inverse valuation with Greeks. Pure functions.
+//! * [`time`]: millisecond timestamps, civil dates and ISO-8601, without a clock.
+//!
+//! Invariants: nothing here allocates (a test counts allocations), nothing reads a clock,
+//! every transcendental goes through `libm` so results are the same bits on every machine,
+//! and non-finite or out-of-domain inputs return an [`Error`] rather than a NaN.
+#![cfg_attr(not(any(test, feature = "std")), no_std)]
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod instrument;
+pub mod market;
+pub mod pricing;
+pub mod time;
+
+pub use error::Error;
+pub use instrument::{Asset, Instrument, Kind, Right, Settlement};
+pub use market::{Forward, MarketSnapshot, PricingInputs, UnderlyingMarket, VolQuote};
+pub use pricing::Valuation;
+pub use time::Timestamp;
