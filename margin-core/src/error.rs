@@ -85,6 +85,34 @@ pub enum Error {
         /// Which quantity.
         what: &'static str,
     },
+    /// A number lies outside its allowed range (e.g. a count that must be a whole number).
+    OutOfRange {
+        /// Which quantity.
+        what: &'static str,
+        /// The value found.
+        value: f64,
+    },
+    /// No built-in preset has this name.
+    UnknownPreset,
+    /// The model has no parameter of this name.
+    UnknownParameter,
+    /// A position's size is non-finite, or absurdly large (|size| > 1e9).
+    SizeOutOfRange {
+        /// Index of the position.
+        index: usize,
+        /// The size found.
+        size: f64,
+    },
+    /// A position refers to an instrument index the risk arrays do not hold.
+    UnknownInstrument {
+        /// Index of the position.
+        index: usize,
+    },
+    /// A position settles in a currency other than the account's.
+    CurrencyMismatch {
+        /// Index of the position.
+        index: usize,
+    },
 }
 
 impl From<SymbolError> for Error {
@@ -151,6 +179,24 @@ impl fmt::Display for Error {
                 write!(f, "buffer too small: need {needed}, have {available}")
             }
             Error::Overflow { what } => write!(f, "{what} overflowed to a non-finite value"),
+            Error::OutOfRange { what, value } => write!(f, "{what} is out of range: {value}"),
+            Error::UnknownPreset => {
+                f.write_str("unknown preset (expected deribit-btc, deribit-eth, span16 or grid)")
+            }
+            Error::UnknownParameter => f.write_str("unknown model parameter"),
+            Error::SizeOutOfRange { index, size } => {
+                write!(
+                    f,
+                    "position {index}: size {size} is not a finite number of at most 1e9 units"
+                )
+            }
+            Error::UnknownInstrument { index } => write!(f, "position {index}: unknown instrument"),
+            Error::CurrencyMismatch { index } => {
+                write!(
+                    f,
+                    "position {index}: instrument does not settle in the account currency"
+                )
+            }
         }
     }
 }

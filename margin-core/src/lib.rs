@@ -20,10 +20,16 @@
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(missing_docs)]
 
+pub mod account;
+pub mod addon;
 pub mod error;
 pub mod instrument;
 pub mod market;
+pub mod measure;
+pub mod model;
 pub mod pricing;
+pub mod risk;
+pub mod scenario;
 pub mod time;
 
 pub use error::Error;

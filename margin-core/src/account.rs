@@ -1,0 +1,448 @@
+//! Accounts: equity and positions in, a margin calculation with every line item out.
+//!
+//! Positions are grouped by underlying (a risk unit). The P&L of each group in each scenario is
+//! kept in caller scratch (`S × groups` numbers), which is what makes a what-if O(scenarios):
+//! an order adds `size × row` to one group on the fly, without rebuilding anything.
+
+use crate::addon::{self, LineItem};
+use crate::error::Error;
+use crate::instrument::{Asset, Settlement};
+use crate::measure::{self, CellRule};
+use crate::model::{Family, Model};
+use crate::risk::{Position, RiskArrays, axpy};
+use crate::scenario::ScenarioKind;
+
+/// Most underlyings (risk units) one account may hold.
+pub const MAX_UNDERLYINGS: usize = 8;
+/// Largest accepted |size| of one position, in units.
+pub const MAX_SIZE: f64 = 1e9;
+/// Most line items a calculation reports.
+pub const MAX_LINE_ITEMS: usize = 8;
+
+/// Health of an account against its requirements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Equity covers initial margin.
+    Healthy,
+    /// Equity is below initial margin: no new risk, top up.
+    MarginCall,
+    /// Equity is below maintenance margin.
+    Liquidation,
+}
+
+/// The scenario that set the requirement.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WorstScenario {
+    /// Index in the model's scenario list.
+    pub index: usize,
+    /// Relative price move of the scenario.
+    pub price_move: f64,
+    /// Signed vol shock of the scenario (relative range or absolute shift).
+    pub vol_shock: f64,
+    /// Standard or extended.
+    pub kind: ScenarioKind,
+    /// Loss of the aggregated, weighted cell, account currency.
+    pub loss: f64,
+}
+
+/// The result of one margin calculation, in the account currency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Margin {
+    /// Initial margin.
+    pub initial: f64,
+    /// Maintenance margin.
+    pub maintenance: f64,
+    /// Named components (`worst_case`, `roll_shock`, …) in a fixed order per model family.
+    pub components: heapless::Vec<LineItem, MAX_LINE_ITEMS>,
+    /// The worst scenario.
+    pub worst: WorstScenario,
+    /// Account equity.
+    pub equity: f64,
+    /// Maintenance margin over equity; `None` when equity is not positive.
+    pub margin_ratio: Option<f64>,
+    /// Equity minus initial margin.
+    pub free_collateral: f64,
+    /// Healthy, margin call or liquidation.
+    pub status: Status,
+}
+
+impl Margin {
+    /// The component named `name`.
+    pub fn component(&self, name: &str) -> Option<f64> {
+        self.components
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.value)
+    }
+}
+
+/// A validated account: its currency, equity and positions.
+#[derive(Debug, Clone)]
+pub struct Account<'a> {
+    currency: Asset,
+    equity: f64,
+    positions: &'a [Position],
+    groups: heapless::Vec<Asset, MAX_UNDERLYINGS>,
+}
+
+impl<'a> Account<'a> {
+    /// Checks every position: known instrument, finite size within ±[`MAX_SIZE`], settling in
+    /// `currency` (the coin for inverse products, the quote for linear ones), no instrument
+    /// twice, at most [`MAX_UNDERLYINGS`] underlyings; equity finite.
+    pub fn new(
+        arrays: &RiskArrays<'_>,
+        currency: Asset,
+        equity: f64,
+        positions: &'a [Position],
+    ) -> Result<Self, Error> {
+        crate::error::finite(equity, "equity")?;
+        let mut groups = heapless::Vec::new();
+        for (index, p) in positions.iter().enumerate() {
+            let underlying = check_position(arrays, currency, p, index)?;
+            if positions[..index]
+                .iter()
+                .any(|q| q.instrument == p.instrument)
+            {
+                return Err(Error::Duplicate {
+                    what: "positions",
+                    index,
+                });
+            }
+            if !groups.contains(&underlying) {
+                groups
+                    .push(underlying)
+                    .map_err(|_| too_many_underlyings())?;
+            }
+        }
+        Ok(Account {
+            currency,
+            equity,
+            positions,
+            groups,
+        })
+    }
+
+    /// Settlement currency of the account.
+    pub fn currency(&self) -> Asset {
+        self.currency
+    }
+
+    /// Equity in the account currency.
+    pub fn equity(&self) -> f64 {
+        self.equity
+    }
+
+    /// The positions, in the order given.
+    pub fn positions(&self) -> &'a [Position] {
+        self.positions
+    }
+
+    /// Scratch length [`margin`] needs for this account: scenarios × underlyings (at least one).
+    pub fn scratch_len(&self, arrays: &RiskArrays<'_>) -> usize {
+        arrays.scenarios().len() * self.groups.len().max(1)
+    }
+
+    fn group_of(&self, arrays: &RiskArrays<'_>, instrument: usize) -> Option<usize> {
+        let u = arrays.instruments()[instrument].underlying;
+        self.groups.iter().position(|g| *g == u)
+    }
+}
+
+/// Computes the account's margin, leaving each underlying's per-scenario P&L in `scratch`
+/// (group-major, `S` numbers per underlying) for [`what_if`] to reuse.
+pub fn margin(
+    arrays: &RiskArrays<'_>,
+    model: &Model,
+    account: &Account<'_>,
+    scratch: &mut [f64],
+) -> Result<Margin, Error> {
+    let s = arrays.scenarios().len();
+    let needed = account.scratch_len(arrays);
+    if scratch.len() < needed {
+        return Err(Error::Capacity {
+            needed,
+            available: scratch.len(),
+        });
+    }
+    let scratch = &mut scratch[..needed];
+    scratch.fill(0.0);
+    for p in account.positions {
+        let g = account.group_of(arrays, p.instrument).unwrap_or(0);
+        axpy(
+            p.size,
+            arrays.row(p.instrument),
+            &mut scratch[g * s..(g + 1) * s],
+        );
+    }
+    let groups = account.groups.len();
+    evaluate(
+        arrays,
+        model,
+        account,
+        account.positions.iter().copied(),
+        |sc, each| {
+            for g in 0..groups {
+                each(scratch[g * s + sc]);
+            }
+        },
+    )
+}
+
+/// Margin of the account after a hypothetical `order` (row index, signed size), from the
+/// scratch a previous [`margin`] call left. O(scenarios × underlyings + positions); nothing is
+/// rebuilt and the account is unchanged.
+pub fn what_if(
+    arrays: &RiskArrays<'_>,
+    model: &Model,
+    account: &Account<'_>,
+    scratch: &[f64],
+    order: Position,
+) -> Result<Margin, Error> {
+    // The order is reported as the position after the last one.
+    let index = account.positions.len();
+    check_position(arrays, account.currency, &order, index)?;
+    let held = account
+        .positions
+        .iter()
+        .find(|p| p.instrument == order.instrument);
+    let combined = order.size + held.map_or(0.0, |p| p.size);
+    if combined.abs() > MAX_SIZE {
+        return Err(Error::SizeOutOfRange {
+            index,
+            size: combined,
+        });
+    }
+    let order_group = account.group_of(arrays, order.instrument);
+    if order_group.is_none() && account.groups.is_full() {
+        return Err(too_many_underlyings());
+    }
+    let s = arrays.scenarios().len();
+    let needed = account.scratch_len(arrays);
+    if scratch.len() < needed {
+        return Err(Error::Capacity {
+            needed,
+            available: scratch.len(),
+        });
+    }
+    let groups = account.groups.len();
+    let row = arrays.row(order.instrument);
+    let merged = merge(account.positions, order);
+    evaluate(arrays, model, account, merged, |sc, each| {
+        for g in 0..groups {
+            let extra = if order_group == Some(g) {
+                order.size * row[sc]
+            } else {
+                0.0
+            };
+            each(scratch[g * s + sc] + extra);
+        }
+        if order_group.is_none() {
+            each(order.size * row[sc]);
+        }
+    })
+}
+
+/// Margin of each position held alone (its isolated margin), written to `out[i]` as initial
+/// margin. The sum minus the portfolio's initial margin is the margin benefit of netting.
+pub fn isolated(
+    arrays: &RiskArrays<'_>,
+    model: &Model,
+    account: &Account<'_>,
+    scratch: &mut [f64],
+    out: &mut [f64],
+) -> Result<(), Error> {
+    let n = account.positions.len();
+    if out.len() < n {
+        return Err(Error::Capacity {
+            needed: n,
+            available: out.len(),
+        });
+    }
+    for (i, p) in account.positions.iter().enumerate() {
+        let alone = Account::new(
+            arrays,
+            account.currency,
+            account.equity,
+            core::slice::from_ref(p),
+        )?;
+        out[i] = margin(arrays, model, &alone, scratch)?.initial;
+    }
+    Ok(())
+}
+
+/// Checks one position (as number `index`) and returns its underlying.
+fn check_position(
+    arrays: &RiskArrays<'_>,
+    currency: Asset,
+    p: &Position,
+    index: usize,
+) -> Result<Asset, Error> {
+    let inst = arrays
+        .instruments()
+        .get(p.instrument)
+        .ok_or(Error::UnknownInstrument { index })?;
+    if !p.size.is_finite() || p.size.abs() > MAX_SIZE {
+        return Err(Error::SizeOutOfRange {
+            index,
+            size: p.size,
+        });
+    }
+    let settles_in = match inst.settlement {
+        Settlement::Inverse => inst.underlying,
+        Settlement::Linear { quote } => quote,
+    };
+    if settles_in != currency {
+        return Err(Error::CurrencyMismatch { index });
+    }
+    Ok(inst.underlying)
+}
+
+fn too_many_underlyings() -> Error {
+    Error::Capacity {
+        needed: MAX_UNDERLYINGS + 1,
+        available: MAX_UNDERLYINGS,
+    }
+}
+
+/// The positions with `order` folded in: added to the position on the same instrument, or
+/// appended.
+fn merge(positions: &[Position], order: Position) -> impl Iterator<Item = Position> + Clone + '_ {
+    let held = positions.iter().any(|p| p.instrument == order.instrument);
+    positions
+        .iter()
+        .map(move |p| {
+            if p.instrument == order.instrument {
+                Position {
+                    size: p.size + order.size,
+                    ..*p
+                }
+            } else {
+                *p
+            }
+        })
+        .chain((!held).then_some(order))
+}
+
+/// Account-currency value of `usd` (the coin's index converts for coin accounts).
+fn from_usd(arrays: &RiskArrays<'_>, currency: Asset, usd: f64) -> f64 {
+    match arrays.market().underlying(currency) {
+        Ok(u) => usd / u.index_price,
+        Err(_) => usd,
+    }
+}
+
+/// The measure, add-ons and IM/MM mapping of `model`. `cells(s, each)` calls `each` with the
+/// P&L of every underlying in scenario `s`.
+fn evaluate<P>(
+    arrays: &RiskArrays<'_>,
+    model: &Model,
+    account: &Account<'_>,
+    positions: P,
+    cells: impl Fn(usize, &mut dyn FnMut(f64)),
+) -> Result<Margin, Error>
+where
+    P: Iterator<Item = Position> + Clone,
+{
+    let rule = match &model.family {
+        Family::Deribit(p) => CellRule {
+            gain_offset: p.pnl_offset,
+            gain_cap: from_usd(arrays, account.currency, p.max_offsetable_pnl),
+            extended_dampener: from_usd(arrays, account.currency, p.extended_dampener),
+            extended_factor: p.extended_table_factor,
+        },
+        // No credit between underlyings: each counts its own losses in the shared scenario.
+        Family::Span(_) | Family::Grid(_) => CellRule {
+            gain_offset: 0.0,
+            ..CellRule::NETTED
+        },
+    };
+    let scenarios = arrays.scenarios().scenarios();
+    let worst = measure::worst(scenarios.iter().enumerate().map(|(s, sc)| {
+        let (mut losses, mut gains) = (0.0, 0.0);
+        cells(s, &mut |v| if v < 0.0 { losses += v } else { gains += v });
+        rule.cell(losses, gains, sc)
+    }));
+    let sc = &scenarios[worst.index];
+    let mut items: heapless::Vec<LineItem, MAX_LINE_ITEMS> = heapless::Vec::new();
+    let mut item = |name, value: f64| -> Result<f64, Error> {
+        if !value.is_finite() {
+            return Err(Error::Overflow { what: name });
+        }
+        let _ = items.push(LineItem { name, value });
+        Ok(value)
+    };
+    let (initial, maintenance) = match &model.family {
+        Family::Deribit(p) => {
+            // Deribit reports the worst case unrounded but adds it rounded (methodologies §9.1).
+            let worst_case = item("worst_case", worst.loss)?;
+            let roll = item(
+                "roll_shock",
+                addon::roll_shock(
+                    arrays,
+                    positions.clone(),
+                    p.min_annualised_move,
+                    p.annualised_move_risk,
+                ),
+            )?;
+            let mut risk = measure::round_to(worst_case, p.worst_case_decimals as i32) + roll;
+            if p.naked_short_per_strike > 0.0 {
+                risk += item(
+                    "naked_short",
+                    addon::naked_short_per_strike(
+                        arrays,
+                        positions.clone(),
+                        p.naked_short_per_strike,
+                    ),
+                )?;
+            }
+            let risk = item("risk_matrix_margin", risk)?;
+            (risk, p.mm_factor * risk)
+        }
+        Family::Span(p) => {
+            let scan = item("scan_risk", worst.loss)?;
+            let som = item(
+                "short_option_minimum",
+                addon::short_option_minimum(arrays, positions.clone(), p.short_option_minimum),
+            )?;
+            let mm = scan.max(som);
+            (p.im_ratio * mm, mm)
+        }
+        Family::Grid(g) => {
+            let worst_case = item("worst_case", worst.loss)?;
+            let delta_min = item(
+                "delta_minimum",
+                addon::delta_minimum(
+                    arrays,
+                    positions.clone(),
+                    g.params.delta_minimum_net,
+                    g.params.delta_minimum_hedged,
+                ),
+            )?;
+            let im = worst_case.max(delta_min);
+            (im, g.params.mm_factor * im)
+        }
+    };
+    let equity = account.equity;
+    Ok(Margin {
+        initial,
+        maintenance,
+        components: items,
+        worst: crate::account::WorstScenario {
+            index: worst.index,
+            price_move: sc.price_move,
+            vol_shock: sc.vol_shock.magnitude(),
+            kind: sc.kind,
+            loss: worst.loss,
+        },
+        equity,
+        margin_ratio: (equity > 0.0).then(|| maintenance / equity),
+        free_collateral: equity - initial,
+        status: if equity < maintenance {
+            Status::Liquidation
+        } else if equity < initial {
+            Status::MarginCall
+        } else {
+            Status::Healthy
+        },
+    })
+}

@@ -1,0 +1,391 @@
+//! Margin models: a preset names a scenario set, a measure, add-ons and an IM/MM mapping.
+//!
+//! Parameters are data. Every preset here mirrors a versioned file under `presets/` (with its
+//! source and effective date), and a test checks that the two agree. Each parameter can be
+//! overridden by its venue's own name with [`Model::set`].
+
+use crate::error::{Error, finite, positive};
+use crate::scenario::{
+    self, DERIBIT_EXTENDED_MOVES, Scenario, ScenarioSet, TenorScaling, VolDirection, VolShock,
+};
+
+/// Most scenarios a model may generate.
+pub const MAX_SCENARIOS: usize = 128;
+/// Most price moves or vol shocks of a user-defined grid.
+pub const MAX_GRID_AXIS: usize = 32;
+
+/// Generated scenarios, held inline.
+pub type Scenarios = heapless::Vec<Scenario, MAX_SCENARIOS>;
+
+/// Declares named `f64` parameters: `NAMES`, `get` and `set` from one list.
+macro_rules! named_params {
+    ($ty:ident { $($(#[$doc:meta])* $field:ident),* $(,)? }) => {
+        /// Parameters, named as the venue names them.
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        pub struct $ty {
+            $($(#[$doc])* pub $field: f64,)*
+        }
+        impl $ty {
+            /// Every parameter name, in declaration order.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($field)),*];
+            /// The value of parameter `name`.
+            pub fn get(&self, name: &str) -> Option<f64> {
+                match name { $(stringify!($field) => Some(self.$field),)* _ => None }
+            }
+            /// Overrides parameter `name`; the model validates values when it is used.
+            pub fn set(&mut self, name: &str, value: f64) -> Result<(), Error> {
+                match name {
+                    $(stringify!($field) => self.$field = finite(value, "model parameter")?,)*
+                    _ => return Err(Error::UnknownParameter),
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
+named_params!(DeribitParams {
+    /// Largest standard price move (0.16 = ±16 %).
+    price_range,
+    /// Buckets on each side of 0 (4 gives 9 moves).
+    buckets_count,
+    /// Vol states per bucket; Deribit uses 3 (up, unchanged, down), the only value supported.
+    vol_scenarios_count,
+    /// Relative up shock at 30 days.
+    volatility_range_up,
+    /// Relative down shock at 30 days.
+    volatility_range_down,
+    /// Floor on an up-shocked vol.
+    min_volatility_for_shock_up,
+    /// Vega power below 30 days.
+    short_term_vega_power,
+    /// Vega power at or above 30 days.
+    long_term_vega_power,
+    /// Multiplier on dampened extended-table losses.
+    extended_table_factor,
+    /// USD subtracted from an extended-table loss before it counts (our documented choice).
+    extended_dampener,
+    /// Roll shock per year of expiry.
+    annualised_move_risk,
+    /// Minimum roll shock.
+    min_annualised_move,
+    /// Fraction of gains allowed to offset losses in a cell.
+    pnl_offset,
+    /// Cap on offsetting gains, USD (0 with pnl_offset 0; use a huge value for no cap).
+    max_offsetable_pnl,
+    /// Maintenance margin as a fraction of the risk-matrix margin.
+    mm_factor,
+    /// Decimal places the worst case is rounded to (half away from zero) before add-ons; −1 for none.
+    worst_case_decimals,
+    /// Legacy contingency per net short option per strike, as a fraction of one coin; 0 for off.
+    naked_short_per_strike,
+});
+
+named_params!(SpanParams {
+    /// Price scan range as a fraction of the price.
+    price_scan_range,
+    /// Vol scan range, absolute vol (0.05 = 5 vol points).
+    volatility_scan_range,
+    /// Extreme move as a multiple of the price scan range.
+    extreme_move_multiple,
+    /// Fraction of the extreme-move loss that counts.
+    extreme_move_cover,
+    /// Look-ahead in days.
+    look_ahead_days,
+    /// Short-option minimum per short option, as a fraction of the underlying price.
+    short_option_minimum,
+    /// Initial margin as a multiple of maintenance.
+    im_ratio,
+});
+
+named_params!(GridParams {
+    /// Relative vol shock up at 30 days (tenor-scaled like Deribit's); 0 for none.
+    volatility_range_up,
+    /// Relative vol shock down at 30 days; 0 for none.
+    volatility_range_down,
+    /// Floor on an up-shocked vol.
+    min_volatility_for_shock_up,
+    /// Vega power below 30 days.
+    short_term_vega_power,
+    /// Vega power at or above 30 days.
+    long_term_vega_power,
+    /// Minimum as a fraction of |net delta| × price (Paradex 0.02); 0 for off.
+    delta_minimum_net,
+    /// Minimum as a fraction of hedged delta × price (Paradex 0.01).
+    delta_minimum_hedged,
+    /// Maintenance margin as a fraction of initial.
+    mm_factor,
+});
+
+/// A user-defined grid: price moves (each with a weight) times vol states.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grid {
+    /// `(relative price move, weight)` pairs.
+    pub price_moves: heapless::Vec<(f64, f64), MAX_GRID_AXIS>,
+    /// Scalar parameters.
+    pub params: GridParams,
+}
+
+/// The family of a model, with its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Family {
+    /// Deribit portfolio margin: worst case over a 9 × 3 grid plus an 8-move extended table, roll
+    /// shock; MM = `mm_factor` × risk-matrix margin, IM = risk-matrix margin.
+    Deribit(DeribitParams),
+    /// CME SPAN: 16 scenarios with a one-day look-ahead, short-option minimum; IM = `im_ratio` × MM.
+    Span(SpanParams),
+    /// Any grid; IM = max(worst case, delta minimum), MM = `mm_factor` × IM.
+    Grid(Grid),
+}
+
+/// A named, versioned model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    /// Preset name, e.g. `deribit-btc`.
+    pub name: &'static str,
+    /// Version of the parameter set (its effective date).
+    pub version: &'static str,
+    /// True once any parameter was overridden: results then say the preset was modified.
+    pub modified: bool,
+    /// Family and parameters.
+    pub family: Family,
+}
+
+const DERIBIT_BTC: DeribitParams = DeribitParams {
+    price_range: 0.16,
+    buckets_count: 4.0,
+    vol_scenarios_count: 3.0,
+    volatility_range_up: 0.50,
+    volatility_range_down: 0.25,
+    min_volatility_for_shock_up: 0.50,
+    short_term_vega_power: 0.30,
+    long_term_vega_power: 0.13,
+    extended_table_factor: 1.0,
+    extended_dampener: 100_000.0,
+    annualised_move_risk: 0.075,
+    min_annualised_move: 0.01,
+    pnl_offset: 0.0,
+    max_offsetable_pnl: 0.0,
+    mm_factor: 0.8,
+    worst_case_decimals: 9.0,
+    naked_short_per_strike: 0.0,
+};
+
+const DERIBIT_ETH: DeribitParams = DeribitParams {
+    price_range: 0.18,
+    volatility_range_up: 0.40,
+    extended_dampener: 200_000.0,
+    annualised_move_risk: 0.05,
+    min_annualised_move: 0.005,
+    pnl_offset: 0.6,
+    max_offsetable_pnl: 20_000_000.0,
+    ..DERIBIT_BTC
+};
+
+const SPAN16: SpanParams = SpanParams {
+    price_scan_range: 0.15,
+    volatility_scan_range: 0.10,
+    extreme_move_multiple: 2.0,
+    extreme_move_cover: 0.35,
+    look_ahead_days: 1.0,
+    short_option_minimum: 0.005,
+    im_ratio: 1.10,
+};
+
+/// Names of the built-in presets.
+pub const PRESETS: [&str; 4] = ["deribit-btc", "deribit-eth", "span16", "grid"];
+
+impl Model {
+    /// The built-in preset `name` (see [`PRESETS`]).
+    pub fn preset(name: &str) -> Result<Model, Error> {
+        let (name, version, family) = match name {
+            "deribit-btc" => ("deribit-btc", "2024-06-17", Family::Deribit(DERIBIT_BTC)),
+            "deribit-eth" => ("deribit-eth", "2026-02-15", Family::Deribit(DERIBIT_ETH)),
+            "span16" => ("span16", "2026-11-24", Family::Span(SPAN16)),
+            "grid" => ("grid", "2026-11-24", Family::Grid(paradex_grid())),
+            _ => return Err(Error::UnknownPreset),
+        };
+        Ok(Model {
+            name,
+            version,
+            modified: false,
+            family,
+        })
+    }
+
+    /// The scalar parameter `name`.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        match &self.family {
+            Family::Deribit(p) => p.get(name),
+            Family::Span(p) => p.get(name),
+            Family::Grid(g) => g.params.get(name),
+        }
+    }
+
+    /// Overrides the scalar parameter `name`.
+    pub fn set(&mut self, name: &str, value: f64) -> Result<(), Error> {
+        match &mut self.family {
+            Family::Deribit(p) => p.set(name, value)?,
+            Family::Span(p) => p.set(name, value)?,
+            Family::Grid(g) => g.params.set(name, value)?,
+        }
+        self.modified = true;
+        Ok(())
+    }
+
+    /// Names of the scalar parameters of this model's family.
+    pub fn parameter_names(&self) -> &'static [&'static str] {
+        match &self.family {
+            Family::Deribit(_) => DeribitParams::NAMES,
+            Family::Span(_) => SpanParams::NAMES,
+            Family::Grid(_) => GridParams::NAMES,
+        }
+    }
+
+    /// The term structure of this model's tenor-scaled vol shocks.
+    pub fn tenor(&self) -> TenorScaling {
+        match &self.family {
+            Family::Deribit(p) => TenorScaling {
+                short_term_power: p.short_term_vega_power,
+                long_term_power: p.long_term_vega_power,
+                min_vol_up: p.min_volatility_for_shock_up,
+                ..TenorScaling::deribit(0.0)
+            },
+            Family::Span(_) => TenorScaling::deribit(0.0),
+            Family::Grid(g) => TenorScaling {
+                short_term_power: g.params.short_term_vega_power,
+                long_term_power: g.params.long_term_vega_power,
+                min_vol_up: g.params.min_volatility_for_shock_up,
+                ..TenorScaling::deribit(0.0)
+            },
+        }
+    }
+
+    /// Checks the parameters and generates the scenarios.
+    pub fn scenarios(&self) -> Result<Scenarios, Error> {
+        let mut buf = [Scenario::standard(0.0, VolShock::None); MAX_SCENARIOS];
+        let n = match &self.family {
+            Family::Deribit(p) => {
+                let buckets = whole(p.buckets_count, "buckets_count", 1.0, 20.0)?;
+                if p.vol_scenarios_count != 3.0 {
+                    return Err(Error::NonPositive {
+                        what: "vol_scenarios_count (must be 3)",
+                        value: p.vol_scenarios_count,
+                    });
+                }
+                positive(p.mm_factor, "mm_factor")?;
+                non_negative(p.pnl_offset, "pnl_offset")?;
+                non_negative(p.extended_dampener, "extended_dampener")?;
+                non_negative(p.annualised_move_risk, "annualised_move_risk")?;
+                non_negative(p.min_annualised_move, "min_annualised_move")?;
+                non_negative(p.naked_short_per_strike, "naked_short_per_strike")?;
+                whole(p.worst_case_decimals, "worst_case_decimals", -1.0, 15.0)?;
+                scenario::deribit_grid(
+                    p.price_range,
+                    buckets as u32,
+                    non_negative(p.volatility_range_up, "volatility_range_up")?,
+                    non_negative(p.volatility_range_down, "volatility_range_down")?,
+                    &DERIBIT_EXTENDED_MOVES,
+                    &mut buf,
+                )?
+            }
+            Family::Span(p) => {
+                positive(p.im_ratio, "im_ratio")?;
+                non_negative(p.short_option_minimum, "short_option_minimum")?;
+                scenario::span16(
+                    p.price_scan_range,
+                    non_negative(p.volatility_scan_range, "volatility_scan_range")?,
+                    positive(p.extreme_move_multiple, "extreme_move_multiple")?,
+                    non_negative(p.extreme_move_cover, "extreme_move_cover")?,
+                    non_negative(p.look_ahead_days, "look_ahead_days")? / 365.0,
+                    &mut buf,
+                )?
+            }
+            Family::Grid(g) => {
+                positive(g.params.mm_factor, "mm_factor")?;
+                let mut vols: heapless::Vec<VolShock, 3> = heapless::Vec::new();
+                let (up, down) = (g.params.volatility_range_up, g.params.volatility_range_down);
+                let tenor = |direction, range| VolShock::Tenor { direction, range };
+                for v in [
+                    (up > 0.0).then(|| tenor(VolDirection::Up, up)),
+                    Some(VolShock::None),
+                    (down > 0.0).then(|| tenor(VolDirection::Down, down)),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    let _ = vols.push(v);
+                }
+                let mut moves = [0.0; MAX_GRID_AXIS];
+                for (m, &(mv, _)) in moves.iter_mut().zip(&g.price_moves) {
+                    *m = mv;
+                }
+                let n = scenario::grid(&moves[..g.price_moves.len()], &vols, &mut buf)?;
+                for (i, s) in buf[..n].iter_mut().enumerate() {
+                    s.weight = g.price_moves[i / vols.len()].1;
+                }
+                n
+            }
+        };
+        let mut out = Scenarios::new();
+        for s in &buf[..n] {
+            out.push(*s).map_err(|_| Error::Capacity {
+                needed: n,
+                available: MAX_SCENARIOS,
+            })?;
+        }
+        ScenarioSet::new(&out, self.tenor())?;
+        Ok(out)
+    }
+}
+
+/// Paradex's published 24-row vector as a grid: ±16 % in 4 % steps plus the 8 tail rows with
+/// weights 0.16/|move| (methodologies §3.3, §9.11), vols +40 %/−22 %, min-delta 2 %/1 %, MM 50 %.
+fn paradex_grid() -> Grid {
+    let mut price_moves = heapless::Vec::new();
+    for i in 0..9 {
+        let _ = price_moves.push((-0.16 + 0.04 * i as f64, 1.0));
+    }
+    for (m, w) in [
+        (-0.66, 0.24),
+        (-0.33, 0.48),
+        (0.5, 0.32),
+        (1.0, 0.16),
+        (2.0, 0.08),
+        (3.0, 0.0533),
+        (4.0, 0.04),
+        (5.0, 0.032),
+    ] {
+        let _ = price_moves.push((m, w));
+    }
+    Grid {
+        price_moves,
+        params: GridParams {
+            volatility_range_up: 0.40,
+            volatility_range_down: 0.22,
+            min_volatility_for_shock_up: 0.0,
+            short_term_vega_power: 0.30,
+            long_term_vega_power: 0.13,
+            delta_minimum_net: 0.02,
+            delta_minimum_hedged: 0.01,
+            mm_factor: 0.5,
+        },
+    }
+}
+
+fn non_negative(x: f64, what: &'static str) -> Result<f64, Error> {
+    let x = finite(x, what)?;
+    if x < 0.0 {
+        Err(Error::NonPositive { what, value: x })
+    } else {
+        Ok(x)
+    }
+}
+
+fn whole(x: f64, what: &'static str, lo: f64, hi: f64) -> Result<f64, Error> {
+    let x = finite(x, what)?;
+    if x != libm::trunc(x) || x < lo || x > hi {
+        return Err(Error::OutOfRange { what, value: x });
+    }
+    Ok(x)
+}

@@ -1,0 +1,238 @@
+//! Risk arrays: per instrument, its P&L per unit in every scenario, built once per market
+//! snapshot into caller storage and reused for every account and every what-if.
+//!
+//! Layout is instrument-major with scenarios contiguous: row `i` is `pnl[i·S .. (i+1)·S]`, so
+//! a portfolio's scenario P&L is a sum of `size × row` (an axpy per position over contiguous
+//! memory). Each row is in its instrument's settlement currency: the coin for inverse
+//! products, USD for linear ones.
+//!
+//! Scenario revaluation: the instrument's price input (forward, perpetual mark or index) is
+//! multiplied by `1 + move`, option vols are shocked by the scenario's [`VolShock`] using the
+//! option's days to expiry, time steps forward by `time_step`; P&L is
+//! `pricing::value(shocked) − pricing::value(current)` with futures entered at the current price.
+//!
+//! [`VolShock`]: crate::scenario::VolShock
+
+use crate::error::Error;
+use crate::instrument::{Instrument, Kind};
+use crate::market::{MarketSnapshot, PricingInputs};
+use crate::pricing::{self, Valuation};
+use crate::scenario::{Scenario, ScenarioSet};
+use core::fmt;
+
+/// An error tied to one instrument of the list the arrays are built from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InstrumentError {
+    /// Index of the instrument.
+    pub index: usize,
+    /// What went wrong.
+    pub error: Error,
+}
+
+impl fmt::Display for InstrumentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "instrument {}: {}", self.index, self.error)
+    }
+}
+
+impl core::error::Error for InstrumentError {}
+
+/// Caller-owned storage for risk arrays of `n` instruments over `s` scenarios.
+pub struct RiskStorage<'a> {
+    /// `n` entries: pricing inputs at the valuation time.
+    pub inputs: &'a mut [PricingInputs],
+    /// `n` entries: value and Greeks at the valuation time.
+    pub valuations: &'a mut [Valuation],
+    /// `n × s` entries: the P&L matrix.
+    pub pnl: &'a mut [f64],
+}
+
+/// Built risk arrays: read-only, cheap to share across threads.
+#[derive(Debug, Clone, Copy)]
+pub struct RiskArrays<'a> {
+    market: MarketSnapshot<'a>,
+    scenarios: ScenarioSet<'a>,
+    instruments: &'a [Instrument],
+    inputs: &'a [PricingInputs],
+    valuations: &'a [Valuation],
+    pnl: &'a [f64],
+}
+
+impl<'a> RiskArrays<'a> {
+    /// Prices every instrument and fills its row. Fails on the first instrument that cannot be
+    /// priced (unknown underlying, missing forward or vol, expired), naming its index.
+    pub fn build(
+        market: MarketSnapshot<'a>,
+        scenarios: ScenarioSet<'a>,
+        instruments: &'a [Instrument],
+        storage: RiskStorage<'a>,
+    ) -> Result<RiskArrays<'a>, InstrumentError> {
+        let (n, s) = (instruments.len(), scenarios.len());
+        let capacity = |needed, available| InstrumentError {
+            index: n,
+            error: Error::Capacity { needed, available },
+        };
+        if storage.inputs.len() < n || storage.valuations.len() < n {
+            return Err(capacity(
+                n,
+                storage.inputs.len().min(storage.valuations.len()),
+            ));
+        }
+        if storage.pnl.len() < n * s {
+            return Err(capacity(n * s, storage.pnl.len()));
+        }
+        for (i, instrument) in instruments.iter().enumerate() {
+            let at = |error| InstrumentError { index: i, error };
+            let inputs = market.inputs(instrument).map_err(at)?;
+            storage.valuations[i] = pricing::valuation(instrument, &inputs).map_err(at)?;
+            storage.inputs[i] = inputs;
+            fill_row(
+                instrument,
+                &inputs,
+                &scenarios,
+                &mut storage.pnl[i * s..(i + 1) * s],
+            )
+            .map_err(at)?;
+        }
+        Ok(RiskArrays {
+            market,
+            scenarios,
+            instruments,
+            inputs: &storage.inputs[..n],
+            valuations: &storage.valuations[..n],
+            pnl: &storage.pnl[..n * s],
+        })
+    }
+
+    /// The market the arrays were built from.
+    pub fn market(&self) -> &MarketSnapshot<'a> {
+        &self.market
+    }
+
+    /// The scenarios, in column order.
+    pub fn scenarios(&self) -> &ScenarioSet<'a> {
+        &self.scenarios
+    }
+
+    /// The instruments, in row order.
+    pub fn instruments(&self) -> &'a [Instrument] {
+        self.instruments
+    }
+
+    /// Pricing inputs of instrument `i` at the valuation time.
+    pub fn inputs(&self, i: usize) -> &'a PricingInputs {
+        &self.inputs[i]
+    }
+
+    /// Value and Greeks of one unit of instrument `i`.
+    pub fn valuation(&self, i: usize) -> &'a Valuation {
+        &self.valuations[i]
+    }
+
+    /// Per-unit scenario P&L of instrument `i`, in its settlement currency.
+    pub fn row(&self, i: usize) -> &'a [f64] {
+        let s = self.scenarios.len();
+        &self.pnl[i * s..(i + 1) * s]
+    }
+
+    /// Number of instruments.
+    pub fn len(&self) -> usize {
+        self.instruments.len()
+    }
+
+    /// True when built over no instruments.
+    pub fn is_empty(&self) -> bool {
+        self.instruments.is_empty()
+    }
+
+    /// Index of `instrument` among the rows (linear scan; resolve once, outside hot loops).
+    pub fn find(&self, instrument: &Instrument) -> Option<usize> {
+        self.instruments.iter().position(|i| i == instrument)
+    }
+}
+
+/// Fills one instrument's row of per-unit scenario P&L.
+fn fill_row(
+    instrument: &Instrument,
+    inputs: &PricingInputs,
+    scenarios: &ScenarioSet<'_>,
+    row: &mut [f64],
+) -> Result<(), Error> {
+    let entry = inputs.forward;
+    let base = pricing::value(instrument, inputs, entry)?;
+    let is_option = matches!(instrument.kind, Kind::Option { .. });
+    let dte_days = inputs.time * 365.0;
+    for (cell, sc) in row.iter_mut().zip(scenarios.scenarios()) {
+        let shocked = shocked_inputs(inputs, sc, is_option, dte_days, scenarios);
+        let pnl = pricing::value(instrument, &shocked, entry)? - base;
+        if !pnl.is_finite() {
+            return Err(Error::Overflow {
+                what: "scenario P&L",
+            });
+        }
+        *cell = pnl;
+    }
+    Ok(())
+}
+
+fn shocked_inputs(
+    inputs: &PricingInputs,
+    sc: &Scenario,
+    is_option: bool,
+    dte_days: f64,
+    scenarios: &ScenarioSet<'_>,
+) -> PricingInputs {
+    let (moved, vol) = if is_option {
+        (
+            sc.price_move,
+            sc.vol_shock.apply(inputs.vol, dte_days, scenarios.tenor()),
+        )
+    } else {
+        (sc.delta_one_move, inputs.vol)
+    };
+    PricingInputs {
+        forward: inputs.forward * (1.0 + moved),
+        vol,
+        time: inputs.time - sc.time_step,
+        rate: inputs.rate,
+    }
+}
+
+/// One position: an instrument row of the risk arrays and a size in units (coins for
+/// futures, perpetuals and spot; contracts of one coin for options). Negative is short.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Position {
+    /// Row index in the risk arrays.
+    pub instrument: usize,
+    /// Signed size.
+    pub size: f64,
+}
+
+/// Writes the portfolio's per-scenario P&L, `Σ size × row`, into `out[..S]` in position order.
+pub fn portfolio_pnl(
+    arrays: &RiskArrays<'_>,
+    positions: &[Position],
+    out: &mut [f64],
+) -> Result<(), Error> {
+    let s = arrays.scenarios().len();
+    let available = out.len();
+    let out = out.get_mut(..s).ok_or(Error::Capacity {
+        needed: s,
+        available,
+    })?;
+    out.fill(0.0);
+    for (index, p) in positions.iter().enumerate() {
+        if p.instrument >= arrays.len() {
+            return Err(Error::UnknownInstrument { index });
+        }
+        axpy(p.size, arrays.row(p.instrument), out);
+    }
+    Ok(())
+}
+
+/// `y += a·x`, element by element.
+pub(crate) fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi += a * xi;
+    }
+}

@@ -1,0 +1,472 @@
+//! Scenario definitions and generators.
+//!
+//! A scenario moves every underlying's price by a relative amount, shocks implied vols, may
+//! step time forward, and carries a weight (the fraction of its P&L that counts: SPAN's cover
+//! fraction, Paradex's tail weights). Generators write into caller storage and return how many
+//! scenarios they wrote, so nothing allocates.
+//!
+//! The vol shock family covers the public methodologies:
+//! * tenor-scaled relative (Deribit, Derive, Paradex): `σ·(1 ± R·(30/max(DTE, floor))^p)`, with
+//!   `p` switching at 30 days and an optional floor on the up state;
+//! * absolute vol points (SPAN): `σ ± VSR`;
+//! * none.
+//!
+//! Shocked vols are floored at [`MIN_SHOCKED_VOL`] so a large down shock prices the option at
+//! (almost) its discounted intrinsic value instead of failing.
+
+use crate::error::{Error, finite, positive};
+use core::fmt;
+
+/// The lowest vol a shock can produce (0.01 vol point).
+pub const MIN_SHOCKED_VOL: f64 = 1e-4;
+
+/// Standard cells count fully; extended (tail) cells may be weighted or dampened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScenarioKind {
+    /// A regular grid cell.
+    Standard,
+    /// A tail cell (Deribit's extended table, SPAN's extreme moves).
+    Extended,
+}
+
+/// Direction of a tenor-scaled relative vol shock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VolDirection {
+    /// Vols rise.
+    Up,
+    /// Vols fall.
+    Down,
+}
+
+/// How a scenario moves implied vols.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum VolShock {
+    /// Vols unchanged.
+    None,
+    /// Relative, tenor-scaled: `σ·(1 ± range·(30/max(DTE, floor))^p)`; the term structure
+    /// parameters live in [`TenorScaling`].
+    Tenor {
+        /// Up or down.
+        direction: VolDirection,
+        /// The range `R` (Deribit `volatility_range_up` / `volatility_range_down`).
+        range: f64,
+    },
+    /// Absolute shift in vol (SPAN's volatility scan range): `σ + shift`.
+    Absolute(f64),
+}
+
+/// Term-structure parameters of tenor-scaled vol shocks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TenorScaling {
+    /// Exponent below the pivot (Deribit `short_term_vega_power`).
+    pub short_term_power: f64,
+    /// Exponent at or above the pivot (Deribit `long_term_vega_power`).
+    pub long_term_power: f64,
+    /// Days at which the exponent switches and the scale is 1 (30).
+    pub pivot_days: f64,
+    /// Floor on days to expiry in the scale, so expiring options are not shocked without bound.
+    pub dte_floor_days: f64,
+    /// Floor on an up-shocked vol (Deribit `min_volatility_for_shock_up`); 0 for none.
+    pub min_vol_up: f64,
+}
+
+impl TenorScaling {
+    /// Deribit's published term structure: powers 0.30/0.13 pivoting at 30 days, a 1-day DTE
+    /// floor (Deribit publishes none; Derive and Paradex use 1 day), and the given up floor.
+    pub const fn deribit(min_vol_up: f64) -> TenorScaling {
+        TenorScaling {
+            short_term_power: 0.30,
+            long_term_power: 0.13,
+            pivot_days: 30.0,
+            dte_floor_days: 1.0,
+            min_vol_up,
+        }
+    }
+
+    /// The multiplier `(pivot/max(DTE, floor))^p` for an option with `dte_days` left.
+    pub fn scale(&self, dte_days: f64) -> f64 {
+        let p = if dte_days < self.pivot_days {
+            self.short_term_power
+        } else {
+            self.long_term_power
+        };
+        libm::pow(self.pivot_days / dte_days.max(self.dte_floor_days), p)
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        finite(self.short_term_power, "short_term_vega_power")?;
+        finite(self.long_term_power, "long_term_vega_power")?;
+        positive(self.pivot_days, "vega pivot days")?;
+        positive(self.dte_floor_days, "DTE floor")?;
+        let m = finite(self.min_vol_up, "min_volatility_for_shock_up")?;
+        if m < 0.0 {
+            return Err(Error::NonPositive {
+                what: "min_volatility_for_shock_up",
+                value: m,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl VolShock {
+    /// The shocked vol of an option with vol `sigma` and `dte_days` to expiry.
+    pub fn apply(&self, sigma: f64, dte_days: f64, tenor: &TenorScaling) -> f64 {
+        let shocked = match *self {
+            VolShock::None => sigma,
+            VolShock::Absolute(shift) => sigma + shift,
+            VolShock::Tenor {
+                direction: VolDirection::Up,
+                range,
+            } => (sigma * (1.0 + range * tenor.scale(dte_days))).max(tenor.min_vol_up),
+            VolShock::Tenor {
+                direction: VolDirection::Down,
+                range,
+            } => sigma * (1.0 - range * tenor.scale(dte_days)),
+        };
+        shocked.max(MIN_SHOCKED_VOL)
+    }
+
+    /// -1, 0 or +1: the sign of the shock, for reports.
+    pub fn sign(&self) -> i8 {
+        match *self {
+            VolShock::None => 0,
+            VolShock::Tenor {
+                direction: VolDirection::Up,
+                ..
+            } => 1,
+            VolShock::Tenor {
+                direction: VolDirection::Down,
+                ..
+            } => -1,
+            VolShock::Absolute(x) if x > 0.0 => 1,
+            VolShock::Absolute(x) if x < 0.0 => -1,
+            VolShock::Absolute(_) => 0,
+        }
+    }
+
+    /// The shock's size as a signed number: `±R` for tenor shocks, the shift for absolute ones.
+    pub fn magnitude(&self) -> f64 {
+        match *self {
+            VolShock::None => 0.0,
+            VolShock::Tenor {
+                direction: VolDirection::Up,
+                range,
+            } => range,
+            VolShock::Tenor {
+                direction: VolDirection::Down,
+                range,
+            } => -range,
+            VolShock::Absolute(x) => x,
+        }
+    }
+}
+
+/// One market scenario.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scenario {
+    /// Relative move of every forward, index and perpetual mark applied to options (−0.16 = −16 %).
+    pub price_move: f64,
+    /// Relative move applied to futures, perpetuals and spot. Equal to `price_move` except in
+    /// Deribit's extended table, where delta-one products stay at the ±`price_range` edge (the
+    /// behaviour visible in Deribit's own risk vectors, methodologies §1.2).
+    pub delta_one_move: f64,
+    /// How vols move.
+    pub vol_shock: VolShock,
+    /// Years of time decay applied (SPAN's one-day look-ahead is 1/365); 0 for none.
+    pub time_step: f64,
+    /// Fraction of the scenario's loss that counts (1 for standard cells).
+    pub weight: f64,
+    /// Standard or extended.
+    pub kind: ScenarioKind,
+}
+
+impl Scenario {
+    /// A standard, full-weight scenario without time decay.
+    pub const fn standard(price_move: f64, vol_shock: VolShock) -> Scenario {
+        Scenario {
+            price_move,
+            delta_one_move: price_move,
+            vol_shock,
+            time_step: 0.0,
+            weight: 1.0,
+            kind: ScenarioKind::Standard,
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        let m = finite(self.price_move, "scenario price move")?;
+        let d = finite(self.delta_one_move, "scenario delta-one move")?;
+        if m <= -1.0 || d <= -1.0 {
+            return Err(Error::NonPositive {
+                what: "1 + scenario price move",
+                value: 1.0 + m.min(d),
+            });
+        }
+        finite(self.vol_shock.magnitude(), "scenario vol shock")?;
+        let t = finite(self.time_step, "scenario time step")?;
+        if t < 0.0 {
+            return Err(Error::NonPositive {
+                what: "scenario time step",
+                value: t,
+            });
+        }
+        let w = finite(self.weight, "scenario weight")?;
+        if w < 0.0 {
+            return Err(Error::NonPositive {
+                what: "scenario weight",
+                value: w,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Scenario {
+    /// A short label: `-16% vol up`, `+200% vol up (ext)`, `+33% vol 0 (35%)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:+}%", libm::round(self.price_move * 1e4) / 1e2)?;
+        f.write_str(match self.vol_shock.sign() {
+            1 => " vol up",
+            -1 => " vol down",
+            _ => " vol same",
+        })?;
+        if self.kind == ScenarioKind::Extended {
+            f.write_str(" (ext)")?;
+        }
+        if self.weight != 1.0 {
+            write!(f, " ×{}", self.weight)?;
+        }
+        Ok(())
+    }
+}
+
+/// A validated list of scenarios plus the term structure their tenor shocks use.
+#[derive(Debug, Clone, Copy)]
+pub struct ScenarioSet<'a> {
+    scenarios: &'a [Scenario],
+    tenor: TenorScaling,
+}
+
+impl<'a> ScenarioSet<'a> {
+    /// Validates every scenario (finite numbers, moves above −100 %, non-negative weights).
+    pub fn new(scenarios: &'a [Scenario], tenor: TenorScaling) -> Result<Self, Error> {
+        if scenarios.is_empty() {
+            return Err(Error::Capacity {
+                needed: 1,
+                available: 0,
+            });
+        }
+        tenor.validate()?;
+        for s in scenarios {
+            s.validate()?;
+        }
+        Ok(ScenarioSet { scenarios, tenor })
+    }
+
+    /// The scenarios, in order.
+    pub fn scenarios(&self) -> &'a [Scenario] {
+        self.scenarios
+    }
+
+    /// Number of scenarios.
+    pub fn len(&self) -> usize {
+        self.scenarios.len()
+    }
+
+    /// Always false: a set holds at least one scenario.
+    pub fn is_empty(&self) -> bool {
+        self.scenarios.is_empty()
+    }
+
+    /// The term structure of tenor-scaled vol shocks.
+    pub fn tenor(&self) -> &TenorScaling {
+        &self.tenor
+    }
+}
+
+/// Writes `s` at `out[*n]` and advances `n`, or reports the capacity needed.
+fn push(out: &mut [Scenario], n: &mut usize, s: Scenario, total: usize) -> Result<(), Error> {
+    let slot = out.get_mut(*n).ok_or(Error::Capacity {
+        needed: total,
+        available: 0,
+    })?;
+    *slot = s;
+    *n += 1;
+    Ok(())
+}
+
+fn ensure(out: &[Scenario], total: usize) -> Result<(), Error> {
+    if out.len() < total {
+        Err(Error::Capacity {
+            needed: total,
+            available: out.len(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// Deribit's extended table moves (vol up only), from Deribit's Portfolio Margin article.
+pub const DERIBIT_EXTENDED_MOVES: [f64; 8] = [-0.66, -0.33, 0.50, 1.00, 2.00, 3.00, 4.00, 5.00];
+
+/// Deribit PM grid: `2·buckets + 1` evenly spaced moves over ±`price_range`, each under vol up,
+/// unchanged and down (in Deribit's order: up, same, down), then the extended moves under vol up
+/// with delta-one products held at the ±`price_range` edge. Returns the count written.
+pub fn deribit_grid(
+    price_range: f64,
+    buckets: u32,
+    vol_up: f64,
+    vol_down: f64,
+    extended_moves: &[f64],
+    out: &mut [Scenario],
+) -> Result<usize, Error> {
+    positive(price_range, "price_range")?;
+    let cells = 2 * buckets as usize + 1;
+    let total = cells * 3 + extended_moves.len();
+    ensure(out, total)?;
+    let up = VolShock::Tenor {
+        direction: VolDirection::Up,
+        range: vol_up,
+    };
+    let down = VolShock::Tenor {
+        direction: VolDirection::Down,
+        range: vol_down,
+    };
+    let mut n = 0;
+    for b in 0..cells {
+        let step = b as f64 - buckets as f64;
+        let m = price_range * step / buckets as f64;
+        for v in [up, VolShock::None, down] {
+            push(out, &mut n, Scenario::standard(m, v), total)?;
+        }
+    }
+    for &m in extended_moves {
+        let edge = if m < 0.0 { -price_range } else { price_range };
+        let s = Scenario {
+            delta_one_move: edge,
+            kind: ScenarioKind::Extended,
+            ..Scenario::standard(m, up)
+        };
+        push(out, &mut n, s, total)?;
+    }
+    Ok(n)
+}
+
+/// The 16 SPAN scenarios: price 0, ±1/3, ±2/3, ±1 of the price scan range, each with vol up and
+/// down by the vol scan range (absolute), then two extreme moves at `extreme_multiple` × range
+/// with vols unchanged and `extreme_cover` weight. Every scenario looks `time_step` years ahead.
+pub fn span16(
+    price_scan_range: f64,
+    vol_scan_range: f64,
+    extreme_multiple: f64,
+    extreme_cover: f64,
+    time_step: f64,
+    out: &mut [Scenario],
+) -> Result<usize, Error> {
+    positive(price_scan_range, "price scan range")?;
+    let total = 16;
+    ensure(out, total)?;
+    let mut n = 0;
+    // The classic CME/NSE table order (methodologies §4.1).
+    for k in [0.0, 1.0 / 3.0, -1.0 / 3.0, 2.0 / 3.0, -2.0 / 3.0, 1.0, -1.0] {
+        for v in [vol_scan_range, -vol_scan_range] {
+            let s = Scenario {
+                time_step,
+                ..Scenario::standard(k * price_scan_range, VolShock::Absolute(v))
+            };
+            push(out, &mut n, s, total)?;
+        }
+    }
+    for sign in [1.0, -1.0] {
+        let s = Scenario {
+            time_step,
+            weight: extreme_cover,
+            kind: ScenarioKind::Extended,
+            ..Scenario::standard(sign * extreme_multiple * price_scan_range, VolShock::None)
+        };
+        push(out, &mut n, s, total)?;
+    }
+    Ok(n)
+}
+
+/// A user-defined grid: every price move under every vol shock, all standard with weight 1.
+pub fn grid(
+    price_moves: &[f64],
+    vol_shocks: &[VolShock],
+    out: &mut [Scenario],
+) -> Result<usize, Error> {
+    let total = price_moves.len() * vol_shocks.len();
+    ensure(out, total)?;
+    let mut n = 0;
+    for &m in price_moves {
+        for &v in vol_shocks {
+            push(out, &mut n, Scenario::standard(m, v), total)?;
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deribit_grid_matches_published_buckets() {
+        let mut out = [Scenario::standard(0.0, VolShock::None); 40];
+        let n = deribit_grid(0.16, 4, 0.5, 0.25, &DERIBIT_EXTENDED_MOVES, &mut out).unwrap();
+        assert_eq!(n, 35);
+        let moves: [f64; 9] = core::array::from_fn(|i| out[3 * i].price_move);
+        // −16, −12, …, +16 % (methodologies §1.2).
+        for (i, m) in moves.iter().enumerate() {
+            assert!((m - (-0.16 + 0.04 * i as f64)).abs() < 1e-15);
+        }
+        assert_eq!(out[27].price_move, -0.66);
+        assert_eq!(out[27].delta_one_move, -0.16);
+        assert_eq!(out[34].delta_one_move, 0.16);
+        assert!(
+            out[27..35]
+                .iter()
+                .all(|s| s.vol_shock.sign() == 1 && s.kind == ScenarioKind::Extended)
+        );
+        let mut small = [Scenario::standard(0.0, VolShock::None); 10];
+        assert_eq!(
+            deribit_grid(0.16, 4, 0.5, 0.25, &DERIBIT_EXTENDED_MOVES, &mut small),
+            Err(Error::Capacity {
+                needed: 35,
+                available: 10
+            })
+        );
+    }
+
+    #[test]
+    fn span16_table() {
+        let mut out = [Scenario::standard(0.0, VolShock::None); 16];
+        span16(0.15, 0.05, 2.0, 0.35, 1.0 / 365.0, &mut out).unwrap();
+        // NSE/CME table: 14 regular cells + 2 extremes at 35 % (methodologies §4.1).
+        assert_eq!(out.iter().filter(|s| s.weight == 1.0).count(), 14);
+        assert_eq!(out[14].price_move, 0.30);
+        assert_eq!(out[15].price_move, -0.30);
+        assert_eq!(out[15].weight, 0.35);
+    }
+
+    #[test]
+    fn tenor_scaling_switches_power_at_30_days() {
+        let t = TenorScaling::deribit(0.0);
+        assert_eq!(t.scale(30.0), 1.0);
+        assert!((t.scale(7.5) - libm::pow(4.0, 0.30)).abs() < 1e-15);
+        assert!((t.scale(120.0) - libm::pow(0.25, 0.13)).abs() < 1e-15);
+        assert_eq!(t.scale(0.01), t.scale(1.0));
+        // Up shock floored at min vol: 0.2·(1+0.5) = 0.3 < 0.5.
+        let up = VolShock::Tenor {
+            direction: VolDirection::Up,
+            range: 0.5,
+        };
+        assert_eq!(up.apply(0.2, 30.0, &TenorScaling::deribit(0.5)), 0.5);
+        let down = VolShock::Tenor {
+            direction: VolDirection::Down,
+            range: 2.0,
+        };
+        assert_eq!(down.apply(0.5, 30.0, &t), MIN_SHOCKED_VOL);
+    }
+}
