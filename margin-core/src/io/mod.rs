@@ -205,3 +205,6 @@ pub(crate) fn csv_error(file: &Path, e: &csv::Error) -> FormatError {
     };
     FormatError::new(file, location, FormatErrorKind::Csv(msg))
 }
+
+#[cfg(test)]
+mod tests;
