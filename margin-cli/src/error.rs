@@ -100,12 +100,16 @@ pub fn clap_exit(e: clap::Error) -> ExitCode {
             ExitCode::from(1)
         }
         _ => {
+            // The first paragraph of clap's message, joined into one line.
             let text = e.render().to_string();
-            let first = text
+            let first: Vec<&str> = text
                 .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
+                .map(str::trim)
+                .skip_while(|l| l.is_empty())
+                .take_while(|l| !l.is_empty())
+                .collect();
+            let first = first.join(" ");
+            let first = first.strip_prefix("error: ").unwrap_or(&first);
             report(&CliError::bad_input(format!(
                 "{first} (see `margin --help`)"
             )));
