@@ -13,6 +13,9 @@
 //! * [`market`]: the snapshot at one explicit valuation time (index, forwards, vols, rate).
 //! * [`pricing`]: Black-76 and linear/inverse valuation with Greeks. Pure functions.
 //! * [`time`]: millisecond timestamps, civil dates and ISO-8601, without a clock.
+//! * `io` (feature `std` only): the file formats — market JSON, Deribit chain CSV, portfolio
+//!   JSON/CSV — shared by the CLI and the FFI. The core itself stays `no_std` and
+//!   allocation-free without this feature.
 //!
 //! Invariants: nothing here allocates (a test counts allocations), nothing reads a clock,
 //! every transcendental goes through `libm` so results are the same bits on every machine,
@@ -24,6 +27,8 @@ pub mod account;
 pub mod addon;
 pub mod error;
 pub mod instrument;
+#[cfg(feature = "std")]
+pub mod io;
 pub mod market;
 pub mod measure;
 pub mod model;
