@@ -78,6 +78,9 @@ impl fmt::Display for UnpricedInstrument {
                 "{i} is not in the market (expected an instrument the market lists or a \
                  perpetual/future it has a forward for)"
             ),
+            Unpriced::Rejected(
+                e @ (crate::Error::MissingVol { .. } | crate::Error::MissingForward { .. }),
+            ) => write!(f, "{i} is not in the market ({e})"),
             Unpriced::Rejected(e) => write!(f, "{i} cannot be priced: {e}"),
         }
     }
@@ -152,13 +155,17 @@ impl Universe {
                 Ok(_) => instruments.push(i),
                 Err(e) => unpriced.push(UnpricedInstrument {
                     instrument: i,
-                    reason: match e {
-                        crate::Error::Expired { .. } => Unpriced::Expired {
-                            expiry: i.expiry().unwrap_or(snapshot.valuation_time()),
-                            valuation_time: snapshot.valuation_time(),
-                        },
-                        crate::Error::UnknownUnderlying => Unpriced::NoUnderlying,
-                        e => Unpriced::Rejected(e),
+                    // An expired instrument is reported as expired whatever else is missing
+                    // (a market has no forward for a past expiry).
+                    reason: match (i.expiry(), e) {
+                        (Some(expiry), _) if expiry <= snapshot.valuation_time() => {
+                            Unpriced::Expired {
+                                expiry,
+                                valuation_time: snapshot.valuation_time(),
+                            }
+                        }
+                        (_, crate::Error::UnknownUnderlying) => Unpriced::NoUnderlying,
+                        (_, e) => Unpriced::Rejected(e),
                     },
                 }),
             }
