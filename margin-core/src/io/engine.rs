@@ -112,6 +112,8 @@ pub struct Universe {
     model: Model,
     scenarios: Scenarios,
     instruments: Vec<Instrument>,
+    /// `(key, row)` sorted by key: the lookup table (integer compares, no floats).
+    index: Vec<(RowKey, usize)>,
     unpriced: Vec<UnpricedInstrument>,
     underlyings: Vec<Asset>,
     valuation_time: Timestamp,
@@ -170,10 +172,17 @@ impl Universe {
                 }),
             }
         }
+        let mut index: Vec<(RowKey, usize)> = instruments
+            .iter()
+            .enumerate()
+            .map(|(row, i)| (RowKey::of(i), row))
+            .collect();
+        index.sort_unstable();
         Ok(Universe {
             model,
             scenarios,
             instruments,
+            index,
             unpriced,
             underlyings: market.underlyings.iter().map(|u| u.asset).collect(),
             valuation_time: snapshot.valuation_time(),
@@ -222,11 +231,9 @@ impl Universe {
 
     /// Row of `instrument`, or why it has none.
     pub fn find(&self, instrument: &Instrument) -> Result<usize, UnpricedInstrument> {
-        if let Ok(row) = self
-            .instruments
-            .binary_search_by(|i| instrument_order(i, instrument))
-        {
-            return Ok(row);
+        let key = RowKey::of(instrument);
+        if let Ok(k) = self.index.binary_search_by(|(k, _)| k.cmp(&key)) {
+            return Ok(self.index[k].1);
         }
         if let Some(u) = self.unpriced.iter().find(|u| u.instrument == *instrument) {
             return Err(*u);
@@ -260,6 +267,41 @@ impl Universe {
                     .map_err(|unpriced| PositionError { index, unpriced })
             })
             .collect()
+    }
+}
+
+/// An instrument as integers, for a fast exact lookup. Strikes are positive, so the bits
+/// of the `f64` order like the values; equal keys mean equal instruments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct RowKey {
+    underlying: Asset,
+    settlement: Settlement,
+    kind: u8,
+    expiry: i64,
+    strike: u64,
+    right: u8,
+}
+
+impl RowKey {
+    fn of(i: &Instrument) -> RowKey {
+        let (kind, expiry, strike, right) = match i.kind {
+            Kind::Spot => (0, 0, 0, 0),
+            Kind::Perpetual => (1, 0, 0, 0),
+            Kind::Future { expiry } => (2, expiry.0, 0, 0),
+            Kind::Option {
+                expiry,
+                strike,
+                right,
+            } => (3, expiry.0, strike.to_bits(), 1 + right as u8),
+        };
+        RowKey {
+            underlying: i.underlying,
+            settlement: i.settlement,
+            kind,
+            expiry,
+            strike,
+            right,
+        }
     }
 }
 
