@@ -4,7 +4,7 @@
 //! in their own strip below, the worst scenario outlined. Plain SVG 1.1, no script, no
 //! external resources; every piece of user text is XML-escaped.
 
-use crate::commands::compute::{Report, pct, vol};
+use crate::commands::compute::{Report, ScenarioJson, pct, vol};
 use std::fmt::Write as _;
 
 const CELL_W: f64 = 70.0;
@@ -49,28 +49,21 @@ fn distinct(xs: impl Iterator<Item = f64>) -> Vec<f64> {
     v
 }
 
-fn cell(
-    svg: &mut String,
-    x: f64,
-    y: f64,
-    pnl: f64,
-    scale: f64,
-    index: usize,
-    worst: bool,
-    title: &str,
-) {
+/// One scenario cell at (`x`, `y`), outlined when it is the worst.
+fn cell(svg: &mut String, x: f64, y: f64, sc: &ScenarioJson, scale: f64, worst: bool, title: &str) {
+    let (pnl, index) = (sc.pnl, sc.index);
     let fill = colour(pnl, scale);
     let (stroke, width, class) = if worst {
         ("#000000", 3.0, " class=\"worst\"")
     } else {
         ("#ffffff", 1.0, "")
     };
-    let _ = write!(
+    let _ = writeln!(
         svg,
         "<g id=\"scenario-{index}\"{class}><title>{}</title>\
          <rect x=\"{x}\" y=\"{y}\" width=\"{CELL_W}\" height=\"{CELL_H}\" fill=\"{fill}\" \
          stroke=\"{stroke}\" stroke-width=\"{width}\"/>\
-         <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\">{}</text></g>\n",
+         <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\">{}</text></g>",
         escape(title),
         x + CELL_W / 2.0,
         y + CELL_H / 2.0 + 3.5,
@@ -182,9 +175,8 @@ pub fn heatmap(report: &Report) -> String {
             &mut svg,
             LEFT + j as f64 * CELL_W,
             TOP + i as f64 * CELL_H,
-            s.pnl,
+            s,
             scale,
-            s.index,
             s.index == worst,
             &title,
         );
@@ -210,16 +202,7 @@ pub fn heatmap(report: &Report) -> String {
                 s.pnl,
                 report.currency
             );
-            cell(
-                &mut svg,
-                x,
-                strip_y,
-                s.pnl,
-                scale,
-                s.index,
-                s.index == worst,
-                &title,
-            );
+            cell(&mut svg, x, strip_y, s, scale, s.index == worst, &title);
             let _ = writeln!(
                 svg,
                 "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"10\">{}</text>",

@@ -439,3 +439,60 @@ pub fn margin_portfolio(
     };
     Ok((positions, margin))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::parse_market_json;
+    use std::path::Path;
+
+    const MARKET: &str = r#"{
+      "valuation_time": "2026-08-22T15:33:51Z",
+      "underlyings": {"BTC": {"index_price": 77000, "forwards": {"2026-09-25T08:00:00Z": 77400}}},
+      "instruments": {"BTC-25SEP26-80000-C": {"mark_iv": 0.4}}
+    }"#;
+
+    #[test]
+    fn universe_adds_perpetual_and_futures_and_explains_missing_rows() {
+        let market = parse_market_json(MARKET, Path::new("m.json")).unwrap();
+        let views = market.views();
+        let snap = market.snapshot(&views).unwrap();
+        let extra = [
+            Instrument::parse("BTC-21AUG26-80000-C").unwrap(),
+            Instrument::parse("BTC-25SEP26-90000-C").unwrap(),
+        ];
+        let model = Model::preset("deribit-btc").unwrap();
+        let u = Universe::new(&market, &snap, model, &extra).unwrap();
+        let names: Vec<String> = u.instruments().iter().map(|i| i.to_string()).collect();
+        assert_eq!(
+            names,
+            ["BTC-PERPETUAL", "BTC-25SEP26", "BTC-25SEP26-80000-C"]
+        );
+        for (row, i) in u.instruments().iter().enumerate() {
+            assert_eq!(u.find(i), Ok(row));
+        }
+        let expired = u.find(&extra[0]).unwrap_err();
+        assert!(
+            matches!(expired.reason, Unpriced::Expired { .. }),
+            "{expired}"
+        );
+        let no_vol = u.find(&extra[1]).unwrap_err();
+        assert!(matches!(
+            no_vol.reason,
+            Unpriced::Rejected(crate::Error::MissingVol { .. })
+        ));
+        let eth = Instrument::parse("ETH-PERPETUAL").unwrap();
+        assert_eq!(u.find(&eth).unwrap_err().reason, Unpriced::NoUnderlying);
+        let linear = Instrument::parse("BTC_USDC-PERPETUAL").unwrap();
+        assert_eq!(u.find(&linear).unwrap_err().reason, Unpriced::NotListed);
+
+        // Rows equal the core's own arrays built over the same instruments.
+        let mut buffers = RiskBuffers::new(&u);
+        let arrays = u.build(snap, &mut buffers).unwrap();
+        let perp = arrays.row(0);
+        // Inverse perpetual at a +16 % move (scenario 24..27 are +16 %): 1 − 1/1.16 coin.
+        let s = &arrays.scenarios().scenarios()[24];
+        assert_eq!(s.price_move, 0.16);
+        assert!((perp[24] - (1.0 - 1.0 / 1.16)).abs() < 1e-15);
+    }
+}

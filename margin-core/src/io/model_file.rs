@@ -147,3 +147,80 @@ pub fn model_from_spec(spec: &str) -> Result<Model, FormatError> {
         )),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Model, FormatError> {
+        parse_model_json(text, Path::new("m.json"))
+    }
+
+    #[test]
+    fn overrides_parameters_and_marks_the_model_modified() {
+        let m = parse(r#"{"preset": "deribit-eth", "params": {"pnl_offset": 0.5}}"#).unwrap();
+        let mut want = Model::preset("deribit-eth").unwrap();
+        want.set("pnl_offset", 0.5).unwrap();
+        assert_eq!(m, want);
+        assert!(m.modified);
+        let plain = parse(r#"{"preset": "span16"}"#).unwrap();
+        assert_eq!(plain, Model::preset("span16").unwrap());
+        assert!(!plain.modified);
+        assert_eq!(
+            model_from_spec("grid").unwrap(),
+            Model::preset("grid").unwrap()
+        );
+    }
+
+    #[test]
+    fn grid_price_moves_replace_the_axis() {
+        let m = parse(r#"{"preset": "grid", "price_moves": [[-0.2, 1], [0.2, 0.5]]}"#).unwrap();
+        let Family::Grid(g) = &m.family else {
+            panic!("not a grid")
+        };
+        assert_eq!(&g.price_moves[..], &[(-0.2, 1.0), (0.2, 0.5)]);
+        // 2 moves × 3 vol states, weights carried to every vol state of a move.
+        let s = m.scenarios().unwrap();
+        assert_eq!(s.len(), 6);
+        assert_eq!(s[5].weight, 0.5);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let cases = [
+            (r#"{"preset": "nope"}"#, "`preset`"),
+            (
+                r#"{"preset": "deribit-btc", "params": {"bogus": 1}}"#,
+                "`params.bogus`",
+            ),
+            (
+                r#"{"preset": "deribit-btc", "params": {"mm_factor": 1, "mm_factor": 2}}"#,
+                "duplicate parameter",
+            ),
+            (
+                r#"{"preset": "deribit-btc", "params": {"mm_factor": 0}}"#,
+                "`params`",
+            ),
+            (
+                r#"{"preset": "deribit-btc", "price_moves": [[0.1, 1]]}"#,
+                "`price_moves`",
+            ),
+            (
+                r#"{"preset": "grid", "price_moves": [[-1.5, 1]]}"#,
+                "`price_moves[0]`",
+            ),
+            (
+                r#"{"preset": "grid", "price_moves": [[0.1, -1]]}"#,
+                "`price_moves[0]`",
+            ),
+            (r#"{"preset": "grid", "price_moves": []}"#, "`price_moves`"),
+            (r#"{"preset": "grid", "extra": 1}"#, "unknown field"),
+        ];
+        for (text, needle) in cases {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.starts_with("m.json: "), "{e}");
+            assert!(e.contains(needle), "{text}: `{e}` lacks {needle}");
+        }
+        assert!(model_from_spec("/no/such/model.json").is_err());
+    }
+}
