@@ -93,7 +93,11 @@ fn reprices_99_percent_of_the_2026_01_05_chain_within_5e4_coin() {
         100.0 * share,
         median(&errors)
     );
-    assert!(share >= 0.99, "only {within} of {} rows within 5e-4", rows.len());
+    assert!(
+        share >= 0.99,
+        "only {within} of {} rows within 5e-4",
+        rows.len()
+    );
 }
 
 #[test]
@@ -108,7 +112,9 @@ fn ticker_delta_matches_black_delta() {
         .collect();
     let med = median(&diffs);
     let (symbol, max) = worst(&rows, &diffs);
-    println!("2026-08-22 ticker delta vs Black N(d1): median |diff| {med:.3e}, max {max:.3e} ({symbol})");
+    println!(
+        "2026-08-22 ticker delta vs Black N(d1): median |diff| {med:.3e}, max {max:.3e} ({symbol})"
+    );
     // Loose: the ticker was read up to minutes after `timestamp` (SOURCE.md: median 2.3e-4).
     assert!(med < 1e-3, "median delta difference {med:e}");
     assert!(max < 0.1, "worst delta difference {max:e} at {symbol}");
@@ -128,7 +134,12 @@ fn snapshot_route_agrees_with_the_direct_route() {
     for row in &rows {
         let inputs = snapshot.inputs(&row.instrument).unwrap();
         let direct = row_inputs(row);
-        assert_eq!(inputs.time.to_bits(), direct.time.to_bits(), "{}", row.symbol);
+        assert_eq!(
+            inputs.time.to_bits(),
+            direct.time.to_bits(),
+            "{}",
+            row.symbol
+        );
         assert_eq!(inputs.vol, direct.vol, "{}", row.symbol);
         assert_eq!(inputs.rate, 0.0);
         let via_snapshot = valuation(&row.instrument, &inputs).unwrap();

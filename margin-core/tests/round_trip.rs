@@ -34,13 +34,16 @@ fn instrument() -> impl Strategy<Value = Instrument> {
         Just(Kind::Spot),
         Just(Kind::Perpetual),
         expiry().prop_map(|expiry| Kind::Future { expiry }),
-        (expiry(), strike(), prop_oneof![Just(Right::Call), Just(Right::Put)]).prop_map(
-            |(expiry, strike, right)| Kind::Option {
+        (
+            expiry(),
+            strike(),
+            prop_oneof![Just(Right::Call), Just(Right::Put)]
+        )
+            .prop_map(|(expiry, strike, right)| Kind::Option {
                 expiry,
                 strike,
                 right
-            }
-        ),
+            }),
     ];
     (asset(), settlement, kind).prop_map(|(underlying, settlement, kind)| Instrument {
         underlying,

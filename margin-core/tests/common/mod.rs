@@ -78,8 +78,7 @@ pub fn load_chain(path: &str) -> Vec<ChainRow> {
             };
             let symbol = record[c_sym].to_string();
             ChainRow {
-                instrument: Instrument::parse(&symbol)
-                    .unwrap_or_else(|e| panic!("{symbol}: {e}")),
+                instrument: Instrument::parse(&symbol).unwrap_or_else(|e| panic!("{symbol}: {e}")),
                 timestamp: Timestamp::parse_iso8601(&record[c_ts]).expect("timestamp"),
                 expiry: Timestamp::parse_iso8601(&record[c_exp]).expect("expiry"),
                 forward: num(c_fwd),
@@ -173,10 +172,7 @@ pub fn chain_market(rows: &[ChainRow]) -> Vec<OwnedUnderlying> {
 }
 
 /// Builds the snapshot over borrowed views; `views` must outlive it.
-pub fn snapshot<'a>(
-    time: Timestamp,
-    views: &'a [UnderlyingMarket<'a>],
-) -> MarketSnapshot<'a> {
+pub fn snapshot<'a>(time: Timestamp, views: &'a [UnderlyingMarket<'a>]) -> MarketSnapshot<'a> {
     MarketSnapshot::new(time, views).expect("bundled chain forms a valid snapshot")
 }
 
