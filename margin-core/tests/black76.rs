@@ -182,7 +182,7 @@ fn intrinsic_at_and_after_expiry() {
 #[test]
 fn every_bad_input_is_a_typed_error() {
     let nonfinite = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
-    let nonpositive = [0.0, -0.0, -1.0, f64::MIN_POSITIVE * -1.0];
+    let nonpositive = [0.0, -0.0, -1.0, -f64::MIN_POSITIVE];
     // (right, F, K, σ, T, r) from a valid base, with one argument replaced.
     let base = (Call, 100.0, 95.0, 0.6, 0.25, 0.01);
     type Case = (f64, f64, f64, f64, f64);
