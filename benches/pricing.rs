@@ -11,7 +11,7 @@ mod common;
 use common::{CHAIN_20260822, chain_market, load_chain};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use margin_core::pricing::{black76, black76_price, valuation};
-use margin_core::{Instrument, MarketSnapshot, Right, UnderlyingMarket};
+use margin_core::{Instrument, Right};
 use std::hint::black_box;
 
 fn black76_single(c: &mut Criterion) {
@@ -46,9 +46,9 @@ fn black76_single(c: &mut Criterion) {
 
 fn chain_valuation(c: &mut Criterion) {
     let rows = load_chain(CHAIN_20260822);
-    let owned = chain_market(&rows);
-    let views: Vec<UnderlyingMarket<'_>> = owned.iter().map(|u| u.view()).collect();
-    let snapshot = MarketSnapshot::new(rows[0].timestamp, &views).expect("valid snapshot");
+    let market = chain_market(CHAIN_20260822);
+    let views = market.views();
+    let snapshot = market.snapshot(&views).expect("valid snapshot");
     let instruments: Vec<Instrument> = rows.iter().map(|r| r.instrument).collect();
 
     let mut group = c.benchmark_group("chain_2026_08_22");

@@ -9,8 +9,8 @@
 mod common;
 
 use common::{CHAIN_20260105, CHAIN_20260822, ChainRow, chain_market, load_chain, median};
+use margin_core::PricingInputs;
 use margin_core::pricing::{valuation, value};
-use margin_core::{PricingInputs, UnderlyingMarket};
 
 /// Inputs of one row as SOURCE.md prescribes.
 fn row_inputs(row: &ChainRow) -> PricingInputs {
@@ -126,9 +126,10 @@ fn ticker_delta_matches_black_delta() {
 #[test]
 fn snapshot_route_agrees_with_the_direct_route() {
     let rows = load_chain(CHAIN_20260822);
-    let owned = chain_market(&rows);
-    let views: Vec<UnderlyingMarket<'_>> = owned.iter().map(|u| u.view()).collect();
-    let snapshot = common::snapshot(rows[0].timestamp, &views);
+    let market = chain_market(CHAIN_20260822);
+    let views = market.views();
+    let snapshot = market.snapshot(&views).unwrap();
+    assert_eq!(snapshot.valuation_time(), rows[0].timestamp);
     let mut same_forward = 0;
     let mut errors = Vec::with_capacity(rows.len());
     for row in &rows {

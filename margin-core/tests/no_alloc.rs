@@ -7,7 +7,7 @@ mod common;
 
 use common::{CHAIN_20260822, chain_market, load_chain};
 use margin_core::pricing::{black76, black76_price, valuation, value};
-use margin_core::{Instrument, MarketSnapshot, UnderlyingMarket};
+use margin_core::{Instrument, MarketSnapshot};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::hint::black_box;
@@ -70,9 +70,9 @@ fn the_counter_sees_allocations() {
 #[test]
 fn pricing_a_whole_chain_allocates_nothing() {
     let rows = load_chain(CHAIN_20260822);
-    let owned = chain_market(&rows);
-    let views: Vec<UnderlyingMarket<'_>> = owned.iter().map(|u| u.view()).collect();
-    let time = rows[0].timestamp;
+    let market = chain_market(CHAIN_20260822);
+    let views = market.views();
+    let time = market.valuation_time;
 
     let (total, n) = allocations_in(|| {
         let snapshot = MarketSnapshot::new(time, &views).expect("valid snapshot");
@@ -115,4 +115,86 @@ fn pricing_a_whole_chain_allocates_nothing() {
         "pricing {} instruments allocated {n} times",
         rows.len()
     );
+}
+
+/// The margin pipeline allocates nothing either: generating a preset's scenarios, building risk
+/// arrays for the whole chain into caller storage, margining an account, a what-if and the
+/// isolated margins. Storage vectors are sized before the counter is armed.
+#[test]
+fn margining_allocates_nothing() {
+    use margin_core::account::{self, Account};
+    use margin_core::model::Model;
+    use margin_core::pricing::Valuation;
+    use margin_core::risk::{Position, RiskArrays, RiskStorage};
+    use margin_core::scenario::ScenarioSet;
+    use margin_core::{Asset, PricingInputs};
+
+    let market = chain_market(CHAIN_20260822);
+    let views = market.views();
+    let btc = Asset::new("BTC").expect("asset");
+    let instruments: Vec<Instrument> = market
+        .instruments
+        .iter()
+        .map(|q| q.instrument)
+        .filter(|i| i.underlying == btc)
+        .collect();
+    let n = instruments.len();
+    let zero_inputs = PricingInputs {
+        forward: 0.0,
+        vol: 0.0,
+        time: 0.0,
+        rate: 0.0,
+    };
+    let zero_val = Valuation {
+        value: 0.0,
+        delta: 0.0,
+        delta_premium_adjusted: 0.0,
+        gamma: 0.0,
+        vega: 0.0,
+        theta: 0.0,
+    };
+    let mut inputs = vec![zero_inputs; n];
+    let mut valuations = vec![zero_val; n];
+    let mut pnl = vec![0.0; n * margin_core::model::MAX_SCENARIOS];
+    let positions: Vec<Position> = (0..50)
+        .map(|i| Position {
+            instrument: i * 7 % n,
+            size: if i % 2 == 0 { -1.5 } else { 2.0 },
+        })
+        .collect();
+    let mut positions = positions;
+    positions.sort_by_key(|p| p.instrument);
+    positions.dedup_by_key(|p| p.instrument);
+    let mut scratch = vec![0.0; margin_core::model::MAX_SCENARIOS * account::MAX_UNDERLYINGS];
+    let mut isolated = vec![0.0; positions.len()];
+
+    for preset in margin_core::model::PRESETS {
+        let model = Model::preset(preset).expect("preset");
+        let (im, count) = allocations_in(|| {
+            let snapshot = market.snapshot(&views).expect("snapshot");
+            let scenarios = model.scenarios().expect("scenarios");
+            let set = ScenarioSet::new(&scenarios, model.tenor()).expect("set");
+            let storage = RiskStorage {
+                inputs: &mut inputs,
+                valuations: &mut valuations,
+                pnl: &mut pnl,
+            };
+            let arrays = RiskArrays::build(snapshot, set, &instruments, storage).expect("arrays");
+            let acct = Account::new(&arrays, btc, 10.0, &positions).expect("account");
+            let m = account::margin(&arrays, &model, &acct, &mut scratch).expect("margin");
+            let order = Position {
+                instrument: 3,
+                size: -4.0,
+            };
+            let w = account::what_if(&arrays, &model, &acct, &scratch, order).expect("what-if");
+            account::isolated(&arrays, &model, &acct, &mut scratch, &mut isolated)
+                .expect("isolated");
+            m.initial + w.initial
+        });
+        assert!(im.is_finite() && im > 0.0, "{preset}: {im}");
+        assert_eq!(
+            count, 0,
+            "{preset}: margining {n} instruments allocated {count} times"
+        );
+    }
 }

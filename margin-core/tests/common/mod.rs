@@ -1,14 +1,13 @@
 //! Shared by the integration tests and the benches: reads a bundled Deribit option chain
-//! (`data/deribit/`, columns described in its SOURCE.md) and builds a [`MarketSnapshot`] from it.
+//! (`data/deribit/`, columns described in its SOURCE.md) row by row, keeping each row's own
+//! forward, mark and ticker delta for independent checks; the engine's market comes from the
+//! engine's reader ([`chain_market`]).
 //!
-//! This is test scaffolding, not the engine's file-format reader: it reads only the columns
-//! the tests need and panics on malformed data, which is acceptable for fixed bundled files.
+//! Test scaffolding: it panics on malformed data, which is acceptable for fixed bundled files.
 #![allow(dead_code)]
 
-use margin_core::{
-    Asset, Forward, Instrument, MarketSnapshot, Right, Timestamp, UnderlyingMarket, VolQuote,
-};
-use std::collections::BTreeMap;
+use margin_core::io::MarketData;
+use margin_core::{Instrument, Timestamp};
 
 /// The newest bundled chain (widest strike grid).
 pub const CHAIN_20260822: &str = concat!(
@@ -93,95 +92,10 @@ pub fn load_chain(path: &str) -> Vec<ChainRow> {
         .collect()
 }
 
-/// Owned market data of one underlying, from which [`UnderlyingMarket`] borrows.
-pub struct OwnedUnderlying {
-    /// The coin.
-    pub asset: Asset,
-    /// `index_price` of the first row of this coin.
-    pub index_price: f64,
-    /// One forward per expiry: the median of the rows' `underlying` for that expiry (the
-    /// ticker calls that fill `underlying` happen seconds apart, so it varies slightly).
-    pub forwards: Vec<Forward>,
-    /// One vol per (expiry, strike, right), sorted.
-    pub vols: Vec<VolQuote>,
-}
-
-impl OwnedUnderlying {
-    /// The borrowed view the snapshot takes (rate 0, perpetual priced at the index).
-    pub fn view(&self) -> UnderlyingMarket<'_> {
-        UnderlyingMarket {
-            asset: self.asset,
-            index_price: self.index_price,
-            perpetual_price: self.index_price,
-            rate: 0.0,
-            forwards: &self.forwards,
-            vols: &self.vols,
-        }
-    }
-}
-
-/// Groups a chain by coin (in order of the coin's code) into sorted forwards and vols.
-pub fn chain_market(rows: &[ChainRow]) -> Vec<OwnedUnderlying> {
-    let mut by_asset: BTreeMap<Asset, Vec<&ChainRow>> = BTreeMap::new();
-    for row in rows {
-        by_asset
-            .entry(row.instrument.underlying)
-            .or_default()
-            .push(row);
-    }
-    by_asset
-        .into_iter()
-        .map(|(asset, rows)| {
-            let mut per_expiry: BTreeMap<Timestamp, Vec<f64>> = BTreeMap::new();
-            for r in &rows {
-                per_expiry.entry(r.expiry).or_default().push(r.forward);
-            }
-            let forwards = per_expiry
-                .into_iter()
-                .map(|(expiry, mut prices)| {
-                    prices.sort_by(f64::total_cmp);
-                    Forward {
-                        expiry,
-                        price: prices[(prices.len() - 1) / 2],
-                    }
-                })
-                .collect();
-            let mut vols: Vec<VolQuote> = rows
-                .iter()
-                .map(|r| VolQuote {
-                    expiry: r.expiry,
-                    strike: r.strike,
-                    right: right_of(&r.instrument),
-                    vol: r.vol,
-                })
-                .collect();
-            vols.sort_by(|a, b| {
-                a.expiry
-                    .cmp(&b.expiry)
-                    .then(a.strike.total_cmp(&b.strike))
-                    .then(a.right.cmp(&b.right))
-            });
-            OwnedUnderlying {
-                asset,
-                index_price: rows[0].index_price,
-                forwards,
-                vols,
-            }
-        })
-        .collect()
-}
-
-/// Builds the snapshot over borrowed views; `views` must outlive it.
-pub fn snapshot<'a>(time: Timestamp, views: &'a [UnderlyingMarket<'a>]) -> MarketSnapshot<'a> {
-    MarketSnapshot::new(time, views).expect("bundled chain forms a valid snapshot")
-}
-
-/// The right of an option instrument. Panics on non-options.
-pub fn right_of(instrument: &Instrument) -> Right {
-    match instrument.kind {
-        margin_core::Kind::Option { right, .. } => right,
-        other => panic!("not an option: {other:?}"),
-    }
+/// The chain as the engine's own reader builds its market (one forward per expiry: the
+/// median of the rows' `underlying`, which varies by seconds between ticker calls).
+pub fn chain_market(path: &str) -> MarketData {
+    margin_core::io::read_market(std::path::Path::new(path)).expect("bundled chain reads")
 }
 
 /// Median of a slice (sorts a copy; the lower middle for even lengths).
