@@ -42,8 +42,8 @@ use crate::instrument::{Asset, Instrument};
 use crate::time::Timestamp;
 use std::path::Path;
 
-/// Largest accepted |position size|, in coins of the underlying: anything larger is a typo.
-pub const MAX_ABS_SIZE: f64 = 1e9;
+/// Largest accepted |position size|, in coins of the underlying: the engine's own limit.
+pub use crate::account::MAX_SIZE as MAX_ABS_SIZE;
 
 /// The two text formats the readers understand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
