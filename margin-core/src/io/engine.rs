@@ -157,17 +157,13 @@ impl Universe {
                 Ok(_) => instruments.push(i),
                 Err(e) => unpriced.push(UnpricedInstrument {
                     instrument: i,
-                    // An expired instrument is reported as expired whatever else is missing
-                    // (a market has no forward for a past expiry).
-                    reason: match (i.expiry(), e) {
-                        (Some(expiry), _) if expiry <= snapshot.valuation_time() => {
-                            Unpriced::Expired {
-                                expiry,
-                                valuation_time: snapshot.valuation_time(),
-                            }
-                        }
-                        (_, crate::Error::UnknownUnderlying) => Unpriced::NoUnderlying,
-                        (_, e) => Unpriced::Rejected(e),
+                    reason: match e {
+                        crate::Error::Expired { expiry_ms } => Unpriced::Expired {
+                            expiry: Timestamp(expiry_ms),
+                            valuation_time: snapshot.valuation_time(),
+                        },
+                        crate::Error::UnknownUnderlying => Unpriced::NoUnderlying,
+                        e => Unpriced::Rejected(e),
                     },
                 }),
             }
