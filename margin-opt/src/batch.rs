@@ -17,7 +17,7 @@
 //! next chunk is read. Memory stays flat in the number of accounts, and the output bytes do
 //! not depend on the number of threads.
 //!
-//! [`run_files`] writes to `OUT.tmp` and renames it to `OUT` only when every line is written,
+//! [`Batch::run_files`] writes to `OUT.tmp` and renames it to `OUT` only when every line is written,
 //! so a crash never leaves a half-written `OUT`.
 
 use margin_core::io::engine::{AccountError, Universe, margin_portfolio, status_name};
