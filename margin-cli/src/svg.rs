@@ -1,6 +1,7 @@
 //! A hand-written SVG heatmap of a risk matrix: columns are price moves, rows are vol states
 //! (up on top), each cell coloured by the portfolio's P&L in that scenario on a diverging
-//! scale (red = loss, white = 0, blue = gain, symmetric around 0), extended (tail) scenarios
+//! scale (red = loss, white = 0, blue = gain, symmetric around 0, intensity ∝ √|P&L| so the
+//! standard grid stays readable beside large tail losses), extended (tail) scenarios
 //! in their own strip below, the worst scenario outlined. Plain SVG 1.1, no script, no
 //! external resources; every piece of user text is XML-escaped.
 
@@ -28,9 +29,11 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// Diverging colour of `pnl` relative to `scale` (> 0): white at 0, red at −scale, blue at +scale.
+/// Diverging colour of `pnl` relative to `scale` (> 0): white at 0, red at −scale, blue at
+/// +scale, with intensity √(|pnl|/scale).
 fn colour(pnl: f64, scale: f64) -> String {
     let t = (pnl / scale).clamp(-1.0, 1.0);
+    let t = t.signum() * t.abs().sqrt();
     let (r, g, b) = if t < 0.0 {
         (214.0, 39.0, 40.0) // loss
     } else {
@@ -222,7 +225,7 @@ pub fn heatmap(report: &Report) -> String {
          fill=\"url(#pnl-scale)\" stroke=\"#888888\"/>\n\
          <text x=\"{LEFT}\" y=\"{}\" font-size=\"10\">{} (loss)</text>\n\
          <text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">0</text>\n\
-         <text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">{} (gain) {c}</text>",
+         <text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">{} (gain) {c}, √ scale</text>",
         colour(-scale, scale),
         colour(scale, scale),
         legend_y + 26.0,
