@@ -13,6 +13,15 @@
 #define MARGIN_VERSION_PATCH 0
 
 
+// Most positions `margin_noalloc_margin` takes.
+#define MARGIN_NOALLOC_MAX_POSITIONS 64
+
+// Most forwards, over all underlyings, `margin_noalloc_margin` takes.
+#define MARGIN_NOALLOC_MAX_FORWARDS 64
+
+// Most vols, over all underlyings, `margin_noalloc_margin` takes.
+#define MARGIN_NOALLOC_MAX_VOLS 256
+
 // The result of a C call. `MARGIN_STATUS_OK` is 0; every other value is an error and means
 // that no output was written. Values received from C are taken as integers and checked.
 typedef enum {
@@ -227,6 +236,14 @@ typedef struct {
   // dV/dt per 365-day year.
   double theta;
 } margin_greeks;
+
+// A position named by its symbol, for the allocation-free call.
+typedef struct {
+  // NUL-terminated symbol, e.g. `BTC-25SEP26-120000-P`.
+  const char *symbol;
+  // Signed size.
+  double size;
+} margin_symbol_position;
 
 #ifdef __cplusplus
 extern "C" {
@@ -467,6 +484,31 @@ margin_status margin_instrument_value(const char *symbol,
                                       double rate,
                                       double entry,
                                       double *out);
+
+// Doubles of workspace `margin_noalloc_margin` needs for `position_count` positions:
+// `(position_count + 8) × 128` (risk rows plus per-underlying scenario P&L).
+size_t margin_noalloc_workspace_len(size_t position_count);
+
+// Margin of one account from caller arrays alone, without a heap: the market as plain
+// arrays (its `symbols` are ignored: the rows are the positions' instruments), a model preset
+// and overrides, positions by symbol, and `workspace_len` doubles of caller workspace (see
+// `margin_noalloc_workspace_len`). Everything else lives on the stack (about 24 KiB). The
+// same numbers as an engine and `margin_account_compute` on the same inputs. At most
+// `MARGIN_NOALLOC_MAX_*` positions, forwards and vols, and 8 underlyings.
+//
+// # Safety
+// Pointers must be NULL or valid for the lengths given.
+margin_status margin_noalloc_margin(const margin_market *market,
+                                    const char *model_name,
+                                    const margin_param *params,
+                                    size_t param_count,
+                                    const char *currency,
+                                    double equity,
+                                    const margin_symbol_position *positions,
+                                    size_t position_count,
+                                    double *workspace,
+                                    size_t workspace_len,
+                                    margin_result *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -6,12 +6,16 @@
 use crate::account::AccountState;
 use crate::engine::{self, Engine};
 use crate::status::margin_status;
-use margin_core::account::{Margin, Status};
+use margin_core::account::{self as core_account, Account, MAX_UNDERLYINGS, Margin, Status};
 use margin_core::io::{MarketData, UnderlyingData};
-use margin_core::market::{Forward, PricingInputs, VolQuote};
+use margin_core::market::{Forward, MarketSnapshot, PricingInputs, UnderlyingMarket, VolQuote};
+use margin_core::model::MAX_SCENARIOS;
 use margin_core::pricing;
+use margin_core::pricing::Valuation;
 use margin_core::risk::Position;
+use margin_core::risk::{RiskArrays, RiskStorage};
 use margin_core::scenario::ScenarioKind;
+use margin_core::scenario::ScenarioSet;
 use margin_core::{Asset, Error, Instrument, Right, Timestamp};
 use std::ffi::{CStr, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -348,6 +352,22 @@ fn right(v: i32) -> Result<Right, margin_status> {
     }
 }
 
+fn forward(f: &margin_forward) -> Forward {
+    Forward {
+        expiry: Timestamp(f.expiry_ms),
+        price: f.price,
+    }
+}
+
+fn vol_quote(v: &margin_vol) -> Result<VolQuote, margin_status> {
+    Ok(VolQuote {
+        expiry: Timestamp(v.expiry_ms),
+        strike: v.strike,
+        right: right(v.right)?,
+        vol: v.vol,
+    })
+}
+
 fn result(m: &Margin) -> margin_result {
     margin_result {
         initial_margin: m.initial,
@@ -487,24 +507,8 @@ pub unsafe extern "C" fn margin_engine_new(
                 index_price: u.index_price,
                 perpetual_price: u.perpetual_price,
                 rate: u.rate,
-                forwards: forwards
-                    .iter()
-                    .map(|f| Forward {
-                        expiry: Timestamp(f.expiry_ms),
-                        price: f.price,
-                    })
-                    .collect(),
-                vols: vols
-                    .iter()
-                    .map(|v| {
-                        Ok(VolQuote {
-                            expiry: Timestamp(v.expiry_ms),
-                            strike: v.strike,
-                            right: right(v.right)?,
-                            vol: v.vol,
-                        })
-                    })
-                    .collect::<Result<_, margin_status>>()?,
+                forwards: forwards.iter().map(forward).collect(),
+                vols: vols.iter().map(vol_quote).collect::<Result<_, _>>()?,
             });
         }
         // SAFETY: the caller's contract.
@@ -1059,4 +1063,196 @@ fn right_arg(v: i32) -> Result<Right, Error> {
         what: "option right",
         value: f64::from(v),
     })
+}
+
+/// Most positions `margin_noalloc_margin` takes.
+pub const MARGIN_NOALLOC_MAX_POSITIONS: usize = 64;
+/// Most forwards, over all underlyings, `margin_noalloc_margin` takes.
+pub const MARGIN_NOALLOC_MAX_FORWARDS: usize = 64;
+/// Most vols, over all underlyings, `margin_noalloc_margin` takes.
+pub const MARGIN_NOALLOC_MAX_VOLS: usize = 256;
+
+/// A position named by its symbol, for the allocation-free call.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct margin_symbol_position {
+    /// NUL-terminated symbol, e.g. `BTC-25SEP26-120000-P`.
+    pub symbol: *const c_char,
+    /// Signed size.
+    pub size: f64,
+}
+
+/// Doubles of workspace `margin_noalloc_margin` needs for `position_count` positions:
+/// `(position_count + 8) × 128` (risk rows plus per-underlying scenario P&L).
+#[unsafe(no_mangle)]
+pub extern "C" fn margin_noalloc_workspace_len(position_count: usize) -> usize {
+    position_count.saturating_add(MAX_UNDERLYINGS) * MAX_SCENARIOS
+}
+
+/// Margin of one account from caller arrays alone, without a heap: the market as plain
+/// arrays (its `symbols` are ignored: the rows are the positions' instruments), a model preset
+/// and overrides, positions by symbol, and `workspace_len` doubles of caller workspace (see
+/// `margin_noalloc_workspace_len`). Everything else lives on the stack (about 24 KiB). The
+/// same numbers as an engine and `margin_account_compute` on the same inputs. At most
+/// `MARGIN_NOALLOC_MAX_*` positions, forwards and vols, and 8 underlyings.
+///
+/// # Safety
+/// Pointers must be NULL or valid for the lengths given.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn margin_noalloc_margin(
+    market: *const margin_market,
+    model_name: *const c_char,
+    params: *const margin_param,
+    param_count: usize,
+    currency: *const c_char,
+    equity: f64,
+    positions: *const margin_symbol_position,
+    position_count: usize,
+    workspace: *mut f64,
+    workspace_len: usize,
+    out: *mut margin_result,
+) -> margin_status {
+    ffi_guard!({
+        // SAFETY: the caller's contract (every unsafe block below).
+        let (m, out) = unsafe { (arg(market)?, arg_mut(out)?) };
+        let raw_underlyings = unsafe { slice(m.underlyings, m.underlying_count) }?;
+        let raw_positions = unsafe { slice(positions, position_count) }?;
+        let workspace = unsafe { slice_mut(workspace, workspace_len) }?;
+        let currency = asset(unsafe { text(currency) }?)?;
+        let name = unsafe { text(model_name) }?;
+        let raw_params = unsafe { slice(params, param_count) }?;
+        let mut model = margin_core::model::Model::preset(name)?;
+        for p in raw_params {
+            model.set(unsafe { text(p.name) }?, p.value)?;
+        }
+        let full = || margin_status::Capacity;
+
+        // The market, copied into fixed-capacity stack storage.
+        let mut forwards: heapless::Vec<Forward, MARGIN_NOALLOC_MAX_FORWARDS> =
+            heapless::Vec::new();
+        let mut vols: heapless::Vec<VolQuote, MARGIN_NOALLOC_MAX_VOLS> = heapless::Vec::new();
+        // Per underlying: its C entry, asset, and ranges in `forwards` and `vols`.
+        type Entry<'u> = (&'u margin_underlying, Asset, [usize; 4]);
+        let mut entries: heapless::Vec<Entry<'_>, MAX_UNDERLYINGS> = heapless::Vec::new();
+        for u in raw_underlyings {
+            let (f0, v0) = (forwards.len(), vols.len());
+            for f in unsafe { slice(u.forwards, u.forward_count) }? {
+                forwards.push(forward(f)).map_err(|_| full())?;
+            }
+            for v in unsafe { slice(u.vols, u.vol_count) }? {
+                vols.push(vol_quote(v)?).map_err(|_| full())?;
+            }
+            let a = asset(unsafe { text(u.asset) }?)?;
+            entries
+                .push((u, a, [f0, forwards.len(), v0, vols.len()]))
+                .map_err(|_| full())?;
+        }
+        let mut views: heapless::Vec<UnderlyingMarket<'_>, MAX_UNDERLYINGS> = heapless::Vec::new();
+        for &(u, a, [f0, f1, v0, v1]) in &entries {
+            let view = UnderlyingMarket {
+                asset: a,
+                index_price: u.index_price,
+                perpetual_price: u.perpetual_price,
+                rate: u.rate,
+                forwards: &forwards[f0..f1],
+                vols: &vols[v0..v1],
+            };
+            views.push(view).map_err(|_| full())?;
+        }
+        let snapshot = MarketSnapshot::new(Timestamp(m.valuation_time_ms), &views)?;
+
+        // Rows: the positions' instruments, each once.
+        let mut instruments: heapless::Vec<Instrument, MARGIN_NOALLOC_MAX_POSITIONS> =
+            heapless::Vec::new();
+        let mut held: heapless::Vec<Position, MARGIN_NOALLOC_MAX_POSITIONS> = heapless::Vec::new();
+        for p in raw_positions {
+            let inst = Instrument::parse(unsafe { text(p.symbol) }?)?;
+            let row = match instruments.iter().position(|i| *i == inst) {
+                Some(row) => row,
+                None => {
+                    instruments.push(inst).map_err(|_| full())?;
+                    instruments.len() - 1
+                }
+            };
+            held.push(Position {
+                instrument: row,
+                size: p.size,
+            })
+            .map_err(|_| full())?;
+        }
+        let scenarios = model.scenarios()?;
+        let set = ScenarioSet::new(&scenarios, model.tenor())?;
+        let n = instruments.len();
+        let rows = n * set.len();
+        if workspace.len() < rows {
+            return Err(full());
+        }
+        let (pnl, scratch) = workspace.split_at_mut(rows);
+        let zero = PricingInputs {
+            forward: 0.0,
+            vol: 0.0,
+            time: 0.0,
+            rate: 0.0,
+        };
+        let mut inputs = [zero; MARGIN_NOALLOC_MAX_POSITIONS];
+        let mut valuations = [Valuation {
+            value: 0.0,
+            delta: 0.0,
+            delta_premium_adjusted: 0.0,
+            gamma: 0.0,
+            vega: 0.0,
+            theta: 0.0,
+        }; MARGIN_NOALLOC_MAX_POSITIONS];
+        let storage = RiskStorage {
+            inputs: &mut inputs,
+            valuations: &mut valuations,
+            pnl,
+        };
+        let arrays =
+            RiskArrays::build(snapshot, set, &instruments, storage).map_err(|e| e.error)?;
+        let acct = Account::new(&arrays, currency, equity, &held)?;
+        *out = result(&core_account::margin(&arrays, &model, &acct, scratch)?);
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_a_status() {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let s = ffi_guard!({
+            let v: Vec<u8> = Vec::new();
+            let i = v.len() + 3;
+            Err(if v[i] == 0 {
+                margin_status::Ok
+            } else {
+                margin_status::Duplicate
+            })
+        });
+        std::panic::set_hook(prev);
+        assert_eq!(s, margin_status::Panic);
+        assert_eq!(ffi_guard!({ Ok(()) }), margin_status::Ok);
+        assert_eq!(
+            ffi_guard!({ Err(margin_status::Capacity) }),
+            margin_status::Capacity
+        );
+    }
+
+    #[test]
+    fn every_status_value_round_trips_and_has_a_message() {
+        for (i, s) in crate::status::ALL.iter().enumerate() {
+            assert_eq!(*s as i32, i as i32);
+            assert_eq!(margin_status::from_int(i as i32), Some(*s));
+            assert!(!s.message().to_bytes().is_empty());
+        }
+        assert_eq!(margin_status::from_int(-1), None);
+        assert_eq!(
+            margin_status::from_int(crate::status::ALL.len() as i32),
+            None
+        );
+    }
 }
