@@ -9,6 +9,11 @@ fn main() {
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=MARGIN_FFI_WRITE_HEADER");
+    // A SONAME, so programs linked against libmargin_ffi.so.MAJOR survive compatible upgrades.
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+        let major = std::env::var("CARGO_PKG_VERSION_MAJOR").expect("cargo sets it");
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libmargin_ffi.so.{major}");
+    }
     let config =
         cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml");
     let version = std::env::var("CARGO_PKG_VERSION").expect("cargo sets it");

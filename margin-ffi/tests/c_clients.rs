@@ -296,6 +296,11 @@ fn misuse_from_c_returns_status_codes() {
 #[test]
 fn valgrind_reports_no_errors_and_no_leaks() {
     if !have("valgrind") {
+        // .ci/ffi.sh installs valgrind and sets MARGIN_FFI_REQUIRE_VALGRIND, so CI never skips.
+        assert!(
+            std::env::var_os("MARGIN_FFI_REQUIRE_VALGRIND").is_none(),
+            "valgrind is required but not installed"
+        );
         eprintln!("valgrind not installed: skipped here; .ci/ffi.sh installs and runs it");
         return;
     }
