@@ -395,3 +395,52 @@ fn json_csv_arrays_batch_and_threads_agree() {
         margin_engine_free(e);
     }
 }
+
+#[test]
+fn scenario_pnl_of_an_inverse_perpetual_is_the_closed_form() {
+    // One long BTC-PERPETUAL (inverse, one coin-equivalent) gains 1 − 1/(1 + m) BTC when the
+    // perpetual moves by m: the coin value of a USD contract worth one coin at entry.
+    let e = engine_from_csv();
+    let mut a = ptr::null_mut();
+    let mut r = zero();
+    let mut n_scenarios = 0;
+    // SAFETY: valid pointers.
+    unsafe {
+        ok(margin_engine_scenario_count(e, &mut n_scenarios));
+        ok(margin_account_new(e, c"BTC".as_ptr(), &mut a));
+        ok(margin_account_set_position(a, id(e, "BTC-PERPETUAL"), 1.0));
+        ok(margin_account_compute(a, &mut r));
+    }
+    let mut pnl = vec![f64::NAN; n_scenarios + 3];
+    let mut written = 0;
+    // SAFETY: valid pointers and lengths.
+    ok(unsafe { margin_account_scenario_pnl(a, pnl.as_mut_ptr(), pnl.len(), &mut written) });
+    assert_eq!(written, n_scenarios);
+    assert!(pnl[written].is_nan(), "wrote past the scenario count");
+    for (s, got) in pnl[..written].iter().enumerate() {
+        let mut sc = margin_scenario {
+            price_move: 0.0,
+            delta_one_move: 0.0,
+            vol_shock: 0.0,
+            time_step: 0.0,
+            weight: 0.0,
+            extended: false,
+        };
+        // SAFETY: valid pointers.
+        ok(unsafe { margin_engine_scenario(e, s, &mut sc) });
+        let want = 1.0 - 1.0 / (1.0 + sc.delta_one_move);
+        assert!((got - want).abs() < 1e-15, "scenario {s}: {got} vs {want}");
+    }
+    // The worst cell is the −16 % move (the extended table holds delta-one products at the
+    // ±16 % edge and dampens them): loss 1/0.84 − 1.
+    assert!(
+        (r.worst_loss - (1.0 / 0.84 - 1.0)).abs() < 1e-12,
+        "{}",
+        r.worst_loss
+    );
+    // SAFETY: handles from this test, freed once.
+    unsafe {
+        margin_account_free(a);
+        margin_engine_free(e);
+    }
+}
