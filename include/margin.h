@@ -255,6 +255,16 @@ const char *margin_version(void);
 // A static, NUL-terminated message for a status value; unknown values get a message too.
 const char *margin_status_message(int32_t status);
 
+// Copies the message of this thread's last failed call (status message plus detail, e.g. the
+// JSON path of a format error or the index of a bad position) and a NUL into `buf`, and its
+// length into `*out_len`; `MARGIN_STATUS_CAPACITY` if it does not fit (512 bytes almost always
+// do). Like `errno`, successful calls leave it unchanged. Before any failure on this thread the
+// message is `no error`.
+//
+// # Safety
+// Pointers must be NULL or valid for the lengths given.
+margin_status margin_last_error_message(char *buf, size_t len, size_t *out_len);
+
 // Builds an engine from market JSON (`len` bytes of UTF-8; no NUL needed), a model preset
 // name (`deribit-btc`, `deribit-eth`, `span16`, `grid`) and `param_count` overrides. On
 // success `*out` owns the engine: free it with `margin_engine_free`.

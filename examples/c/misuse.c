@@ -71,6 +71,14 @@ int main(void) {
            MARGIN_STATUS_NULL_POINTER);
     EXPECT(margin_engine_new_from_json("{\"valuation_time\": ", 19, "deribit-btc", NULL, 0, &engine),
            MARGIN_STATUS_BAD_FORMAT);
+    {
+        char msg[512];
+        size_t mlen = 0;
+        EXPECT(margin_last_error_message(msg, sizeof msg, &mlen), MARGIN_STATUS_OK);
+        TRUE_(strstr(msg, "malformed JSON") != NULL && mlen == strlen(msg));
+        EXPECT(margin_last_error_message(msg, 4, &mlen), MARGIN_STATUS_CAPACITY);
+        EXPECT(margin_last_error_message(NULL, 4, &mlen), MARGIN_STATUS_NULL_POINTER);
+    }
     EXPECT(margin_engine_new_from_json("\xff\xfe", 2, "deribit-btc", NULL, 0, &engine),
            MARGIN_STATUS_INVALID_ARGUMENT);
     EXPECT(margin_engine_new_from_json(JSON, strlen(JSON), "no-such-preset", NULL, 0, &engine),
@@ -143,6 +151,12 @@ int main(void) {
     EXPECT(margin_account_set_position(account, 99999, 0.0), MARGIN_STATUS_UNKNOWN_INSTRUMENT);
     EXPECT(margin_account_set_position(account, 0, NAN), MARGIN_STATUS_BAD_SIZE);
     EXPECT(margin_account_set_position(account, 0, 2e9), MARGIN_STATUS_BAD_SIZE);
+    {
+        char msg[512];
+        size_t mlen = 0;
+        EXPECT(margin_last_error_message(msg, sizeof msg, &mlen), MARGIN_STATUS_OK);
+        TRUE_(strstr(msg, "2000000000") != NULL); /* the detail names the size */
+    }
     EXPECT(margin_account_add_position(account, 0, INFINITY), MARGIN_STATUS_BAD_SIZE);
     EXPECT(margin_account_remove_position(NULL, 0), MARGIN_STATUS_NULL_POINTER);
     EXPECT(margin_account_position_count(account, &n), MARGIN_STATUS_OK);

@@ -22,7 +22,11 @@
 
 static int check(margin_status s, const char *what) {
     if (s != MARGIN_STATUS_OK) {
-        fprintf(stderr, "%s: %s\n", what, margin_status_message((int32_t)s));
+        char detail[512];
+        size_t n = 0;
+        if (margin_last_error_message(detail, sizeof detail, &n) != MARGIN_STATUS_OK)
+            strcpy(detail, margin_status_message((int32_t)s));
+        fprintf(stderr, "%s: %s\n", what, detail);
         return 0;
     }
     return 1;

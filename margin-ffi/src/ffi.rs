@@ -5,7 +5,7 @@
 
 use crate::account::AccountState;
 use crate::engine::{self, Engine};
-use crate::status::margin_status;
+use crate::status::{self, Failure, margin_status};
 use margin_core::account::{self as core_account, Account, MAX_UNDERLYINGS, Margin, Status};
 use margin_core::io::{MarketData, UnderlyingData};
 use margin_core::market::{Forward, MarketSnapshot, PricingInputs, UnderlyingMarket, VolQuote};
@@ -21,14 +21,15 @@ use std::ffi::{CStr, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-/// Runs a body returning `Result<(), margin_status>` and turns it, or a panic, into a status.
+/// Runs a body returning `Result<(), Failure>` and turns it, or a panic, into a status; a
+/// failure is kept as the thread's last error (`margin_last_error_message`).
 macro_rules! ffi_guard {
     ($body:block) => {{
-        let run = AssertUnwindSafe(|| -> Result<(), margin_status> { $body });
+        let run = AssertUnwindSafe(|| -> Result<(), Failure> { $body });
         match catch_unwind(run) {
             Ok(Ok(())) => margin_status::Ok,
-            Ok(Err(status)) => status,
-            Err(_) => margin_status::Panic,
+            Ok(Err(failure)) => failure.record(),
+            Err(_) => Failure::from(margin_status::Panic).record(),
         }
     }};
 }
@@ -310,13 +311,13 @@ unsafe fn copy_text(
     buf: *mut c_char,
     len: usize,
     out_len: *mut usize,
-) -> Result<(), margin_status> {
+) -> Result<(), Failure> {
     // SAFETY: forwarded to the caller.
     let out_len = unsafe { arg_mut(out_len) }?;
     // SAFETY: forwarded to the caller.
     let buf = unsafe { slice_mut(buf.cast::<u8>(), len) }?;
     if buf.len() <= s.len() {
-        return Err(margin_status::Capacity);
+        return Err(margin_status::Capacity.into());
     }
     buf[..s.len()].copy_from_slice(s.as_bytes());
     buf[s.len()] = 0;
@@ -392,7 +393,7 @@ fn result(m: &Margin) -> margin_result {
 unsafe fn publish_engine(
     built: Result<Engine, engine::EngineError>,
     out: *mut *mut margin_engine,
-) -> Result<(), margin_status> {
+) -> Result<(), Failure> {
     // SAFETY: forwarded to the caller.
     let out = unsafe { arg_mut(out) }?;
     let engine = built?;
@@ -423,6 +424,32 @@ pub extern "C" fn margin_status_message(status: i32) -> *const c_char {
         Some(s) => s.message().as_ptr(),
         None => c"unknown status value".as_ptr(),
     }
+}
+
+/// Copies the message of this thread's last failed call (status message plus detail, e.g. the
+/// JSON path of a format error or the index of a bad position) and a NUL into `buf`, and its
+/// length into `*out_len`; `MARGIN_STATUS_CAPACITY` if it does not fit (512 bytes almost always
+/// do). Like `errno`, successful calls leave it unchanged. Before any failure on this thread the
+/// message is `no error`.
+///
+/// # Safety
+/// Pointers must be NULL or valid for the lengths given.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn margin_last_error_message(
+    buf: *mut c_char,
+    len: usize,
+    out_len: *mut usize,
+) -> margin_status {
+    // Not through `ffi_guard!`, so that asking for the message does not replace it.
+    let run = AssertUnwindSafe(|| {
+        let message = status::last_error_message().unwrap_or_else(|| "no error".to_string());
+        // SAFETY: the caller's contract.
+        match unsafe { copy_text(&message, buf, len, out_len) } {
+            Ok(()) => margin_status::Ok,
+            Err(f) => f.status,
+        }
+    });
+    catch_unwind(run).unwrap_or(margin_status::Panic)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1185,7 +1212,7 @@ pub unsafe extern "C" fn margin_noalloc_margin(
         let n = instruments.len();
         let rows = n * set.len();
         if workspace.len() < rows {
-            return Err(full());
+            return Err(full().into());
         }
         let (pnl, scratch) = workspace.split_at_mut(rows);
         let zero = PricingInputs {
@@ -1227,17 +1254,18 @@ mod tests {
         let s = ffi_guard!({
             let v: Vec<u8> = Vec::new();
             let i = v.len() + 3;
-            Err(if v[i] == 0 {
+            let status = if v[i] == 0 {
                 margin_status::Ok
             } else {
                 margin_status::Duplicate
-            })
+            };
+            Err(status.into())
         });
         std::panic::set_hook(prev);
         assert_eq!(s, margin_status::Panic);
         assert_eq!(ffi_guard!({ Ok(()) }), margin_status::Ok);
         assert_eq!(
-            ffi_guard!({ Err(margin_status::Capacity) }),
+            ffi_guard!({ Err(margin_status::Capacity.into()) }),
             margin_status::Capacity
         );
     }

@@ -164,3 +164,85 @@ impl From<EngineError> for margin_status {
         }
     }
 }
+
+/// A failed call: its status and, when there is more to say, the detail that
+/// `margin_last_error_message` reports.
+#[derive(Debug)]
+pub struct Failure {
+    /// The status returned to C.
+    pub status: margin_status,
+    /// The detail kept for this thread.
+    pub detail: Detail,
+}
+
+/// What went wrong, beyond the status. Core errors are kept as values (they are `Copy`), so
+/// a failing hot-path call does not allocate; text is formatted only when asked for.
+#[derive(Debug, Clone)]
+pub enum Detail {
+    /// Nothing beyond the status message.
+    None,
+    /// A core error, with the index or value it names.
+    Core(Error),
+    /// A formatted message (format errors name the JSON path or CSV line).
+    Text(String),
+}
+
+thread_local! {
+    static LAST: std::cell::RefCell<Option<(margin_status, Detail)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+impl Failure {
+    /// Keeps this failure as the thread's last error and returns its status.
+    pub fn record(self) -> margin_status {
+        LAST.with(|l| *l.borrow_mut() = Some((self.status, self.detail)));
+        self.status
+    }
+}
+
+/// The message of this thread's last failed call: status message plus detail, or `None` if no
+/// call failed on this thread yet.
+pub fn last_error_message() -> Option<String> {
+    LAST.with(|l| {
+        l.borrow().as_ref().map(|(status, detail)| {
+            let head = status.message().to_string_lossy();
+            match detail {
+                Detail::None => head.into_owned(),
+                Detail::Core(e) => format!("{head}: {e}"),
+                Detail::Text(t) => format!("{head}: {t}"),
+            }
+        })
+    })
+}
+
+impl From<margin_status> for Failure {
+    fn from(status: margin_status) -> Self {
+        Failure {
+            status,
+            detail: Detail::None,
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure {
+            status: e.into(),
+            detail: Detail::Core(e),
+        }
+    }
+}
+
+impl From<EngineError> for Failure {
+    fn from(e: EngineError) -> Self {
+        let detail = match &e {
+            EngineError::Format(f) => Detail::Text(f.to_string()),
+            EngineError::Build(BuildError::Core(c)) => Detail::Core(*c),
+            EngineError::Build(BuildError::Instrument(i)) => Detail::Text(i.to_string()),
+        };
+        Failure {
+            status: e.into(),
+            detail,
+        }
+    }
+}
