@@ -383,6 +383,16 @@ margin_status margin_account_new(const margin_engine *engine,
 // `account` must be NULL or a pointer from `margin_account_new`, freed once.
 void margin_account_free(margin_account *account);
 
+// Moves the account to another engine (rebuilt when marks moved): each position is mapped
+// to the new engine's id of the same instrument. The account then keeps the new engine alive
+// and releases the old one. On error (an instrument the new engine lacks:
+// `MARGIN_STATUS_UNKNOWN_INSTRUMENT`) nothing changes. Ids are per engine: resolve symbols
+// again with `margin_engine_instrument_id` on the new engine.
+//
+// # Safety
+// Pointers must be NULL or valid.
+margin_status margin_account_set_engine(margin_account *account, const margin_engine *engine);
+
 // Sets the account's equity (account currency).
 //
 // # Safety

@@ -107,6 +107,26 @@ int main(void) {
         EXPECT(margin_engine_new(&m, "deribit-btc", NULL, 0, &engine), MARGIN_STATUS_EXPIRED);
         m.valuation_time_ms = 1787412831000LL;
         EXPECT(margin_engine_new(NULL, "deribit-btc", NULL, 0, &engine), MARGIN_STATUS_NULL_POINTER);
+        {
+            const char *dup[2] = {"BTC-PERPETUAL", "BTC-PERPETUAL"};
+            const char *bad[1] = {"BTC-XYZ"};
+            const char *eth[1] = {"ETH-PERPETUAL"};
+            const char *nul[1] = {NULL};
+            m.symbols = dup;
+            m.symbol_count = 2;
+            EXPECT(margin_engine_new(&m, "deribit-btc", NULL, 0, &engine), MARGIN_STATUS_DUPLICATE);
+            m.symbols = bad;
+            m.symbol_count = 1;
+            EXPECT(margin_engine_new(&m, "deribit-btc", NULL, 0, &engine), MARGIN_STATUS_BAD_SYMBOL);
+            m.symbols = eth;
+            EXPECT(margin_engine_new(&m, "deribit-btc", NULL, 0, &engine),
+                   MARGIN_STATUS_MISSING_MARKET_DATA);
+            m.symbols = nul;
+            EXPECT(margin_engine_new(&m, "deribit-btc", NULL, 0, &engine), MARGIN_STATUS_NULL_POINTER);
+            m.symbols = NULL;
+            EXPECT(margin_engine_new(&m, "deribit-btc", NULL, 0, &engine), MARGIN_STATUS_NULL_POINTER);
+            m.symbol_count = 0;
+        }
         EXPECT(margin_engine_new(&m, "deribit-btc", NULL, 0, &engine), MARGIN_STATUS_OK);
         TRUE_(engine != sentinel && engine != NULL);
         margin_engine_free(engine);
@@ -207,6 +227,9 @@ int main(void) {
     EXPECT(margin_black76(MARGIN_RIGHT_CALL, 100.0, 100.0, 0.2, 1.0, 0.0, NULL), MARGIN_STATUS_NULL_POINTER);
     EXPECT(margin_instrument_value("BTC-XYZ", 1.0, 0.2, 1.0, 0.0, 1.0, &v), MARGIN_STATUS_BAD_SYMBOL);
     EXPECT(margin_instrument_value(NULL, 1.0, 0.2, 1.0, 0.0, 1.0, &v), MARGIN_STATUS_NULL_POINTER);
+
+    EXPECT(margin_account_set_engine(account, NULL), MARGIN_STATUS_NULL_POINTER);
+    EXPECT(margin_account_set_engine(NULL, engine), MARGIN_STATUS_NULL_POINTER);
 
     /* An account outlives its engine. */
     margin_engine_free(engine);

@@ -10,6 +10,11 @@ use margin_core::{Asset, Error};
 use std::sync::Arc;
 
 /// An account; not shared between threads (one thread at a time may use it).
+///
+/// ```
+/// fn assert_send<T: Send>() {}
+/// assert_send::<margin_ffi::account::AccountState>();
+/// ```
 pub struct AccountState {
     engine: Arc<Engine>,
     currency: Asset,
@@ -52,6 +57,31 @@ impl AccountState {
         let arrays = self.engine.arrays();
         self.account = OwnedAccount::new(&arrays, self.currency, equity, positions)?;
         self.equity = equity;
+        self.last = None;
+        Ok(())
+    }
+
+    /// Moves the account to `engine` (a rebuild after marks moved), mapping each position to
+    /// the new engine's row of the same instrument. On error (an instrument the new engine
+    /// lacks) nothing changes.
+    pub fn set_engine(&mut self, engine: Arc<Engine>) -> Result<(), Error> {
+        let old = self.engine.arrays();
+        let mut positions = Vec::with_capacity(self.positions().len());
+        for (index, p) in self.positions().iter().enumerate() {
+            let symbol = old.instruments()[p.instrument].to_string();
+            let instrument = engine
+                .instrument_id(&symbol)
+                .ok_or(Error::UnknownInstrument { index })?;
+            positions.push(Position {
+                instrument,
+                size: p.size,
+            });
+        }
+        let arrays = engine.arrays();
+        let account = OwnedAccount::new(&arrays, self.currency, self.equity, positions)?;
+        self.scratch = vec![0.0; arrays.scenarios().len() * MAX_UNDERLYINGS];
+        self.account = account;
+        self.engine = engine;
         self.last = None;
         Ok(())
     }

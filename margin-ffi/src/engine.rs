@@ -25,7 +25,12 @@ impl From<Error> for EngineError {
     }
 }
 
-/// A built engine.
+/// A built engine. `Send + Sync`: one engine serves many threads.
+///
+/// ```
+/// fn assert_shared<T: Send + Sync>() {}
+/// assert_shared::<margin_ffi::engine::Engine>();
+/// ```
 pub struct Engine {
     arrays: OwnedArrays,
     model: Model,

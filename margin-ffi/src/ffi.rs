@@ -800,6 +800,26 @@ pub unsafe extern "C" fn margin_account_free(account: *mut margin_account) {
     });
 }
 
+/// Moves the account to another engine (rebuilt when marks moved): each position is mapped
+/// to the new engine's id of the same instrument. The account then keeps the new engine alive
+/// and releases the old one. On error (an instrument the new engine lacks:
+/// `MARGIN_STATUS_UNKNOWN_INSTRUMENT`) nothing changes. Ids are per engine: resolve symbols
+/// again with `margin_engine_instrument_id` on the new engine.
+///
+/// # Safety
+/// Pointers must be NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn margin_account_set_engine(
+    account: *mut margin_account,
+    engine: *const margin_engine,
+) -> margin_status {
+    ffi_guard!({
+        // SAFETY: the caller's contract.
+        let (a, e) = unsafe { (arg_mut(account)?, arg(engine)?) };
+        Ok(a.inner.set_engine(e.inner.clone())?)
+    })
+}
+
 /// Sets the account's equity (account currency).
 ///
 /// # Safety

@@ -287,6 +287,64 @@ fn arrays_engine_and_noalloc_margin_equal_the_csv_engine() {
     let (aa, from_arrays) = account(ea);
     assert_eq!(from_arrays, want);
     assert_eq!(id(ea, SYMBOLS[2]), 2, "rows follow the symbols given");
+
+    // Moving the CSV engine's account onto the arrays engine maps ids by instrument.
+    let reversed: Vec<*const c_char> = name_ptrs.iter().rev().copied().collect();
+    let rev_rows = margin_market {
+        symbols: reversed.as_ptr(),
+        symbol_count: reversed.len(),
+        ..m
+    };
+    let mut er = ptr::null_mut();
+    let mut moved = zero();
+    let mut pos = margin_position {
+        instrument: 0,
+        size: 0.0,
+    };
+    // SAFETY: valid pointers and lengths.
+    unsafe {
+        ok(margin_engine_new(
+            &rev_rows,
+            c"deribit-btc".as_ptr(),
+            ptr::null(),
+            0,
+            &mut er,
+        ));
+        ok(margin_account_set_engine(a, er));
+        ok(margin_account_compute(a, &mut moved));
+        ok(margin_account_position(a, 0, &mut pos));
+        margin_engine_free(er);
+    }
+    assert_eq!(moved, want);
+    assert_eq!(
+        pos.instrument,
+        SYMBOLS.len() - 1,
+        "BTC-PERPETUAL is the last row there"
+    );
+    // An engine without one of the instruments is refused and the account is unchanged.
+    let fewer = margin_market {
+        symbols: name_ptrs.as_ptr(),
+        symbol_count: 2,
+        ..m
+    };
+    let mut ef = ptr::null_mut();
+    // SAFETY: valid pointers and lengths.
+    unsafe {
+        ok(margin_engine_new(
+            &fewer,
+            c"deribit-btc".as_ptr(),
+            ptr::null(),
+            0,
+            &mut ef,
+        ));
+        assert_eq!(
+            margin_account_set_engine(a, ef),
+            margin_status::UnknownInstrument
+        );
+        ok(margin_account_compute(a, &mut moved));
+        margin_engine_free(ef);
+    }
+    assert_eq!(moved, want);
     // SAFETY: handles from this test, freed once.
     unsafe {
         margin_account_free(aa);
