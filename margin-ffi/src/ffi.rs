@@ -1,6 +1,6 @@
 //! Every `extern "C"` function and every C-facing type. All raw pointers from C are read here,
 //! each one null-checked; arrays cross as (pointer, length); outputs are written only on
-//! success; every body runs inside [`ffi_guard!`], so no panic crosses the boundary.
+//! success; every body runs inside `ffi_guard!`, so no panic crosses the boundary.
 #![allow(unsafe_code, non_camel_case_types)]
 
 use crate::account::AccountState;
