@@ -8,6 +8,7 @@
 mod commands;
 mod error;
 mod output;
+mod svg;
 
 use clap::{Parser, Subcommand};
 use error::CliError;
@@ -24,6 +25,8 @@ use std::process::ExitCode;
         prints results. Market files are market JSON or a Deribit option-chain CSV; the \
         format is picked from the extension (.json/.csv) or the content.",
     after_help = "Examples:\n  \
+        margin demo\n  \
+        margin compute --portfolio examples/portfolio-btc.json --market data/deribit/deribit_options_snapshot_20260822T153351Z.csv\n  \
         margin price --market data/deribit/deribit_options_snapshot_20260822T153351Z.csv --limit 20\n  \
         margin price --market market.json --underlying ETH --json | jq .summary\n\n\
         Exit codes: 0 ok, 1 bad input, 2 internal error. Errors are one line on stderr."
@@ -36,13 +39,30 @@ struct Cli {
 /// The subcommands; each lives in its own module under `commands/`.
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Margin the bundled sample account on the bundled Deribit snapshot and draw its risk matrix.
+    Demo(commands::demo::DemoArgs),
+    /// Full margin report of one account: IM, MM, add-ons, worst scenario, Greeks, benefit.
+    Compute(commands::compute::ComputeArgs),
+    /// Incremental margin of hypothetical orders, one line each.
+    #[command(name = "whatif")]
+    WhatIf(commands::whatif::WhatIfArgs),
+    /// Margin many accounts (JSONL) in parallel against one set of risk arrays.
+    Batch(commands::batch::BatchArgs),
     /// Reprice every option of a market with Black-76 and compare with the venue's marks.
     Price(commands::price::PriceArgs),
+    /// Write deterministic synthetic accounts (JSONL) for benchmarks.
+    #[command(name = "gen-accounts", hide = true)]
+    GenAccounts(commands::generate::GenArgs),
 }
 
 fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
+        Command::Demo(args) => commands::demo::run(&args),
+        Command::Compute(args) => commands::compute::run(&args),
+        Command::WhatIf(args) => commands::whatif::run(&args),
+        Command::Batch(args) => commands::batch::run(&args),
         Command::Price(args) => commands::price::run(&args),
+        Command::GenAccounts(args) => commands::generate::run(&args),
     }
 }
 

@@ -176,25 +176,22 @@ impl<'a> MarketSnapshot<'a> {
 
     /// Pricing inputs of `instrument`; instruments at or past expiry are [`Error::Expired`].
     pub fn inputs(&self, instrument: &Instrument) -> Result<PricingInputs, Error> {
+        // Expiry first: a market has no forward for a past expiry, and "expired" is the reason.
+        let time = match instrument.expiry() {
+            Some(e) if e <= self.valuation_time => return Err(Error::Expired { expiry_ms: e.0 }),
+            Some(e) => self.valuation_time.years_until(e),
+            None => 0.0,
+        };
         let u = self.underlying(instrument.underlying)?;
-        let (forward, vol, expiry) = match instrument.kind {
-            Kind::Spot => (u.index_price, 0.0, None),
-            Kind::Perpetual => (u.perpetual_price, 0.0, None),
-            Kind::Future { expiry } => (u.forward(expiry)?, 0.0, Some(expiry)),
+        let (forward, vol) = match instrument.kind {
+            Kind::Spot => (u.index_price, 0.0),
+            Kind::Perpetual => (u.perpetual_price, 0.0),
+            Kind::Future { expiry } => (u.forward(expiry)?, 0.0),
             Kind::Option {
                 expiry,
                 strike,
                 right,
-            } => (
-                u.forward(expiry)?,
-                u.vol(expiry, strike, right)?,
-                Some(expiry),
-            ),
-        };
-        let time = match expiry {
-            Some(e) if e <= self.valuation_time => return Err(Error::Expired { expiry_ms: e.0 }),
-            Some(e) => self.valuation_time.years_until(e),
-            None => 0.0,
+            } => (u.forward(expiry)?, u.vol(expiry, strike, right)?),
         };
         Ok(PricingInputs {
             forward,
@@ -202,5 +199,39 @@ impl<'a> MarketSnapshot<'a> {
             time,
             rate: u.rate,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: an expired future whose expiry has no forward reads as expired, not as a
+    /// missing forward.
+    #[test]
+    fn expired_is_reported_before_missing_data() {
+        let btc = Asset::new("BTC").unwrap();
+        let u = [UnderlyingMarket {
+            asset: btc,
+            index_price: 100.0,
+            perpetual_price: 100.0,
+            rate: 0.0,
+            forwards: &[],
+            vols: &[],
+        }];
+        let now = Timestamp::from_civil(2026, 8, 22, 12).unwrap();
+        let m = MarketSnapshot::new(now, &u).unwrap();
+        let past = Instrument::parse("BTC-27MAR26").unwrap();
+        assert_eq!(
+            m.inputs(&past),
+            Err(Error::Expired {
+                expiry_ms: past.expiry().unwrap().0
+            })
+        );
+        let future = Instrument::parse("BTC-25SEP26").unwrap();
+        assert!(matches!(
+            m.inputs(&future),
+            Err(Error::MissingForward { .. })
+        ));
     }
 }

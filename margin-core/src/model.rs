@@ -127,6 +127,9 @@ pub struct Grid {
 }
 
 /// The family of a model, with its parameters.
+// Without a heap the grid's price axis lives inline; a model is built once per run, so the
+// larger variant costs nothing that matters.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Family {
     /// Deribit portfolio margin: worst case over a 9 × 3 grid plus an 8-move extended table, roll

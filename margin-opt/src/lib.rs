@@ -1,6 +1,8 @@
 //! Hedge optimisation, attribution and batch margining on top of [`margin_core`].
 //!
-//! Filled by later issues; the crate exists so the workspace has its final shape.
+//! * [`batch`]: margin for many accounts in parallel against one set of risk arrays.
 #![deny(missing_docs)]
+
+pub mod batch;
 
 pub use margin_core;

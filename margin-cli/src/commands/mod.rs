@@ -1,3 +1,9 @@
 //! One module per subcommand. Each has an `Args` struct (clap derive) and a `run` function.
 
+pub mod batch;
+pub mod common;
+pub mod compute;
+pub mod demo;
+pub mod generate;
 pub mod price;
+pub mod whatif;

@@ -5,6 +5,10 @@
 //! | market JSON ([`market_json`]) | [`parse_market_json`] | [`write_market_json`] |
 //! | Deribit option-chain CSV ([`deribit`]) | [`parse_deribit_chain`] | — |
 //! | portfolio JSON / CSV ([`portfolio`]) | [`parse_portfolio_json`], [`parse_portfolio_csv`] | [`write_portfolio_json`], [`write_portfolio_csv`] |
+//! | model file JSON ([`model_file`]) | [`parse_model_json`], [`model_from_spec`] | — |
+//!
+//! [`engine`] turns a market and a model into risk arrays for every instrument the market can
+//! price, once, for the CLI, the batch runner and the FFI.
 //!
 //! [`read_market`] and [`read_portfolio`] open a file and pick the format from its extension
 //! (`.json`, `.csv`) or, failing that, from its content (JSON starts with `{`). Every reader
@@ -17,15 +21,18 @@
 //! the same bits whichever format carries it. Nothing here iterates a hash map.
 
 pub mod deribit;
+pub mod engine;
 mod error;
 pub mod market;
 pub mod market_json;
+pub mod model_file;
 pub mod portfolio;
 
 pub use deribit::parse_deribit_chain;
 pub use error::{FormatError, FormatErrorKind, Location};
 pub use market::{InstrumentQuote, MarketData, UnderlyingData};
 pub use market_json::{parse_market_json, write_market_json};
+pub use model_file::{model_from_spec, parse_model_json, read_model};
 pub use portfolio::{
     Portfolio, PortfolioDefaults, Position, parse_portfolio_csv, parse_portfolio_json,
     write_portfolio_csv, write_portfolio_json,
@@ -35,8 +42,8 @@ use crate::instrument::{Asset, Instrument};
 use crate::time::Timestamp;
 use std::path::Path;
 
-/// Largest accepted |position size|, in coins of the underlying: anything larger is a typo.
-pub const MAX_ABS_SIZE: f64 = 1e9;
+/// Largest accepted |position size|, in coins of the underlying: the engine's own limit.
+pub use crate::account::MAX_SIZE as MAX_ABS_SIZE;
 
 /// The two text formats the readers understand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

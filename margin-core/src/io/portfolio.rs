@@ -94,34 +94,67 @@ fn push_unique(
 }
 
 /// Parses portfolio JSON (see the module docs); `file` names the source in errors.
+///
+/// Hot in batch runs: strings are borrowed from `text` where they need no unescaping, and
+/// error locations are formatted only when there is an error.
 pub fn parse_portfolio_json(text: &str, file: &Path) -> Result<Portfolio, FormatError> {
     let ctx = Ctx { file };
-    let raw: RawPortfolio = serde_json::from_str(text).map_err(|e| {
+    let raw: BorrowedPortfolio<'_> = serde_json::from_str(text).map_err(|e| {
         FormatError::new(file, Location::File, FormatErrorKind::Json(e.to_string()))
     })?;
     let currency = ctx.asset(&raw.currency, &Location::Path("currency".into()))?;
     let equity = ctx.finite(raw.equity, "equity", &Location::Path("equity".into()))?;
-    let mut positions = Vec::with_capacity(raw.positions.len());
+    let mut positions: Vec<Position> = Vec::with_capacity(raw.positions.len());
     for (i, p) in raw.positions.iter().enumerate() {
-        let instrument = ctx.symbol(
-            &p.instrument,
-            &Location::Path(format!("positions[{i}].instrument")),
-        )?;
-        let at = Location::Path(format!("positions[{i}].size"));
-        let size = ctx.size(p.size, &at)?;
-        push_unique(
-            &ctx,
-            &mut positions,
-            Position { instrument, size },
-            &Location::Path(format!("positions[{i}]")),
-        )?;
+        let instrument = match Instrument::parse(p.instrument.trim()) {
+            Ok(instrument) => instrument,
+            Err(_) => ctx.symbol(
+                &p.instrument,
+                &Location::Path(format!("positions[{i}].instrument")),
+            )?,
+        };
+        let size = if p.size.is_finite() && p.size.abs() <= super::MAX_ABS_SIZE {
+            p.size
+        } else {
+            ctx.size(p.size, &Location::Path(format!("positions[{i}].size")))?
+        };
+        if positions.iter().any(|q| q.instrument == instrument) {
+            push_unique(
+                &ctx,
+                &mut positions,
+                Position { instrument, size },
+                &Location::Path(format!("positions[{i}]")),
+            )?;
+        }
+        positions.push(Position { instrument, size });
     }
     Ok(Portfolio {
-        account: raw.account,
+        account: raw.account.into_owned(),
         currency,
         equity,
         positions,
     })
+}
+
+/// [`RawPortfolio`] borrowing its strings from the text when it can.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BorrowedPortfolio<'a> {
+    #[serde(borrow)]
+    account: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    currency: std::borrow::Cow<'a, str>,
+    equity: f64,
+    #[serde(borrow)]
+    positions: Vec<BorrowedPosition<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BorrowedPosition<'a> {
+    #[serde(borrow)]
+    instrument: std::borrow::Cow<'a, str>,
+    size: f64,
 }
 
 /// Parses a portfolio CSV with header `instrument,size` (extra columns are ignored), taking

@@ -1,0 +1,93 @@
+//! What `compute`, `whatif`, `batch` and `demo` share: reading the market, model and
+//! portfolio files, and building the risk arrays once.
+
+use crate::error::CliError;
+use margin_core::Instrument;
+use margin_core::io::engine::{RiskBuffers, Universe};
+use margin_core::io::{self, MarketData, Portfolio, PortfolioDefaults};
+use margin_core::model::Model;
+use std::path::{Path, PathBuf};
+
+/// The flags that pick the market and the model.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MarketArgs {
+    /// Market file: market JSON or a Deribit option-chain CSV (by extension or content).
+    #[arg(long, value_name = "FILE")]
+    pub market: PathBuf,
+    /// Margin model: a preset name (deribit-btc, deribit-eth, span16, grid) or a model file
+    /// such as {"preset": "deribit-eth", "params": {"pnl_offset": 0.6}}.
+    #[arg(long, value_name = "PRESET|FILE", default_value = "deribit-btc")]
+    pub model: String,
+}
+
+/// The flags that complete a CSV portfolio (a JSON portfolio carries its own).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PortfolioArgs {
+    /// Portfolio file: portfolio JSON, or CSV with header `instrument,size`.
+    #[arg(long, value_name = "FILE")]
+    pub portfolio: PathBuf,
+    /// Account currency of a CSV portfolio (default: the first position's coin).
+    #[arg(long, value_name = "COIN")]
+    pub currency: Option<String>,
+    /// Equity of a CSV portfolio, in the account currency (default 0).
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
+    pub equity: Option<f64>,
+}
+
+/// Reads the portfolio named by `args`.
+pub fn read_portfolio(args: &PortfolioArgs) -> Result<Portfolio, CliError> {
+    let currency = match &args.currency {
+        None => None,
+        Some(c) => Some(margin_core::Asset::new(c).ok_or_else(|| {
+            CliError::bad_input(format!(
+                "--currency {c}: expected an upper-case coin code such as BTC"
+            ))
+        })?),
+    };
+    let defaults = PortfolioDefaults {
+        account: None,
+        currency,
+        equity: args.equity,
+    };
+    Ok(io::read_portfolio(&args.portfolio, &defaults)?)
+}
+
+/// Reads the model named by `--model`.
+pub fn read_model(spec: &str) -> Result<Model, CliError> {
+    io::model_from_spec(spec).map_err(|e| CliError::bad_input(format!("--model {e}")))
+}
+
+/// The universe of `market` under `model`, with `extra` instruments (a portfolio's) added.
+pub fn universe(
+    market: &MarketData,
+    file: &Path,
+    model: Model,
+    extra: &[Instrument],
+) -> Result<Universe, CliError> {
+    let views = market.views();
+    let snapshot = market
+        .snapshot(&views)
+        .map_err(|e| CliError::bad_input(format!("{}: invalid market: {e}", file.display())))?;
+    Universe::new(market, &snapshot, model, extra)
+        .map_err(|e| CliError::bad_input(format!("--model: invalid parameters: {e}")))
+}
+
+/// Builds the arrays of `universe` into `buffers`: a failure here is a bug (every instrument
+/// was priced when the universe was made), so it is an internal error naming the instrument.
+pub fn build<'a>(
+    universe: &'a Universe,
+    market: &'a MarketData,
+    views: &'a [margin_core::UnderlyingMarket<'a>],
+    buffers: &'a mut RiskBuffers,
+) -> Result<margin_core::risk::RiskArrays<'a>, CliError> {
+    let snapshot = market
+        .snapshot(views)
+        .map_err(|e| CliError::internal(format!("market became invalid: {e}")))?;
+    universe.build(snapshot, buffers).map_err(|e| {
+        let name = universe
+            .instruments()
+            .get(e.index)
+            .map_or_else(|| "?".to_string(), ToString::to_string);
+        CliError::internal(format!("risk arrays: {name}: {}", e.error))
+    })
+}

@@ -1,0 +1,226 @@
+//! Model files: a built-in preset with some parameters overridden.
+//!
+//! ```json
+//! {"preset": "deribit-eth", "params": {"pnl_offset": 0.6}}
+//! ```
+//!
+//! * `preset` (required): one of [`crate::model::PRESETS`].
+//! * `params` (optional): parameter name → number, names as [`Model::parameter_names`] lists
+//!   them for the preset's family (the venue's own names). Each overridden value marks the
+//!   result as coming from a modified preset.
+//! * `price_moves` (optional, `grid` preset only): `[[relative move, weight], ...]`, at most
+//!   [`MAX_GRID_AXIS`] pairs, replacing the grid's price axis.
+//!
+//! Unknown fields, unknown presets, unknown or repeated parameters, and values the model
+//! rejects (checked by generating its scenarios) are [`FormatError`]s naming the JSON path.
+//!
+//! [`model_from_spec`] is what `--model` accepts: a preset name, or else a model file.
+
+use super::error::{FormatError, FormatErrorKind, Location};
+use super::market_json::Entries;
+use super::{Ctx, read_text};
+use crate::model::{Family, MAX_GRID_AXIS, Model, PRESETS};
+use std::path::Path;
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawModel {
+    preset: String,
+    #[serde(default)]
+    params: Entries<f64>,
+    #[serde(default)]
+    price_moves: Option<Vec<(f64, f64)>>,
+}
+
+fn path(p: impl Into<String>) -> Location {
+    Location::Path(p.into())
+}
+
+/// Parses a model file (see the module docs); `file` names the source in errors.
+pub fn parse_model_json(text: &str, file: &Path) -> Result<Model, FormatError> {
+    let ctx = Ctx { file };
+    let raw: RawModel = serde_json::from_str(text).map_err(|e| {
+        FormatError::new(file, Location::File, FormatErrorKind::Json(e.to_string()))
+    })?;
+    let mut model = Model::preset(&raw.preset).map_err(|_| {
+        ctx.err(
+            &path("preset"),
+            FormatErrorKind::Unsupported(format!(
+                "unknown preset `{}` (expected one of {})",
+                raw.preset,
+                PRESETS.join(", ")
+            )),
+        )
+    })?;
+    for (i, (name, value)) in raw.params.0.iter().enumerate() {
+        let at = path(format!("params.{name}"));
+        if raw.params.0[..i].iter().any(|(n, _)| n == name) {
+            return Err(ctx.err(
+                &at,
+                FormatErrorKind::Duplicate {
+                    what: "parameter",
+                    key: name.clone(),
+                },
+            ));
+        }
+        let value = ctx.finite(*value, "parameter value", &at)?;
+        model.set(name, value).map_err(|_| {
+            ctx.err(
+                &at,
+                FormatErrorKind::Unsupported(format!(
+                    "unknown parameter `{name}` for preset {} (expected one of {})",
+                    model.name,
+                    model.parameter_names().join(", ")
+                )),
+            )
+        })?;
+    }
+    if let Some(moves) = &raw.price_moves {
+        let at = path("price_moves");
+        let Family::Grid(grid) = &mut model.family else {
+            return Err(ctx.err(
+                &at,
+                FormatErrorKind::Unsupported(format!(
+                    "price_moves is only accepted with the grid preset, not {}",
+                    raw.preset
+                )),
+            ));
+        };
+        if moves.is_empty() || moves.len() > MAX_GRID_AXIS {
+            return Err(ctx.err(
+                &at,
+                FormatErrorKind::Unsupported(format!(
+                    "expected 1 to {MAX_GRID_AXIS} [move, weight] pairs, found {}",
+                    moves.len()
+                )),
+            ));
+        }
+        grid.price_moves.clear();
+        for (i, &(m, w)) in moves.iter().enumerate() {
+            let at = path(format!("price_moves[{i}]"));
+            let m = ctx.finite(m, "price move", &at)?;
+            if m <= -1.0 {
+                return Err(ctx.err(
+                    &at,
+                    FormatErrorKind::Unsupported(format!(
+                        "price move {m} would take the price to zero or below (expected > -1)"
+                    )),
+                ));
+            }
+            let w = ctx.non_negative(w, "weight", &at)?;
+            // Capacity checked above.
+            let _ = grid.price_moves.push((m, w));
+        }
+        model.modified = true;
+    }
+    // The model checks its own parameters when it generates scenarios.
+    model.scenarios().map_err(|e| {
+        ctx.err(
+            &path("params"),
+            FormatErrorKind::Unsupported(format!("the model rejects these parameters: {e}")),
+        )
+    })?;
+    Ok(model)
+}
+
+/// Reads a model file.
+pub fn read_model(file: &Path) -> Result<Model, FormatError> {
+    parse_model_json(&read_text(file)?, file)
+}
+
+/// What `--model` accepts: a built-in preset name, else the path of a model file. An argument
+/// that is neither is an error listing the presets.
+pub fn model_from_spec(spec: &str) -> Result<Model, FormatError> {
+    if let Ok(model) = Model::preset(spec) {
+        return Ok(model);
+    }
+    let file = Path::new(spec);
+    if file.exists() {
+        return read_model(file);
+    }
+    Err(FormatError::new(
+        file,
+        Location::File,
+        FormatErrorKind::Unsupported(format!(
+            "neither a preset ({}) nor an existing model file",
+            PRESETS.join(", ")
+        )),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Model, FormatError> {
+        parse_model_json(text, Path::new("m.json"))
+    }
+
+    #[test]
+    fn overrides_parameters_and_marks_the_model_modified() {
+        let m = parse(r#"{"preset": "deribit-eth", "params": {"pnl_offset": 0.5}}"#).unwrap();
+        let mut want = Model::preset("deribit-eth").unwrap();
+        want.set("pnl_offset", 0.5).unwrap();
+        assert_eq!(m, want);
+        assert!(m.modified);
+        let plain = parse(r#"{"preset": "span16"}"#).unwrap();
+        assert_eq!(plain, Model::preset("span16").unwrap());
+        assert!(!plain.modified);
+        assert_eq!(
+            model_from_spec("grid").unwrap(),
+            Model::preset("grid").unwrap()
+        );
+    }
+
+    #[test]
+    fn grid_price_moves_replace_the_axis() {
+        let m = parse(r#"{"preset": "grid", "price_moves": [[-0.2, 1], [0.2, 0.5]]}"#).unwrap();
+        let Family::Grid(g) = &m.family else {
+            panic!("not a grid")
+        };
+        assert_eq!(&g.price_moves[..], &[(-0.2, 1.0), (0.2, 0.5)]);
+        // 2 moves × 3 vol states, weights carried to every vol state of a move.
+        let s = m.scenarios().unwrap();
+        assert_eq!(s.len(), 6);
+        assert_eq!(s[5].weight, 0.5);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let cases = [
+            (r#"{"preset": "nope"}"#, "`preset`"),
+            (
+                r#"{"preset": "deribit-btc", "params": {"bogus": 1}}"#,
+                "`params.bogus`",
+            ),
+            (
+                r#"{"preset": "deribit-btc", "params": {"mm_factor": 1, "mm_factor": 2}}"#,
+                "duplicate parameter",
+            ),
+            (
+                r#"{"preset": "deribit-btc", "params": {"mm_factor": 0}}"#,
+                "`params`",
+            ),
+            (
+                r#"{"preset": "deribit-btc", "price_moves": [[0.1, 1]]}"#,
+                "`price_moves`",
+            ),
+            (
+                r#"{"preset": "grid", "price_moves": [[-1.5, 1]]}"#,
+                "`price_moves[0]`",
+            ),
+            (
+                r#"{"preset": "grid", "price_moves": [[0.1, -1]]}"#,
+                "`price_moves[0]`",
+            ),
+            (r#"{"preset": "grid", "price_moves": []}"#, "`price_moves`"),
+            (r#"{"preset": "grid", "extra": 1}"#, "unknown field"),
+        ];
+        for (text, needle) in cases {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.starts_with("m.json: "), "{e}");
+            assert!(e.contains(needle), "{text}: `{e}` lacks {needle}");
+        }
+        assert!(model_from_spec("/no/such/model.json").is_err());
+    }
+}

@@ -1,0 +1,200 @@
+//! Proves the pricing path allocates nothing: a counting global allocator, armed only on the
+//! test's own thread (the harness's threads allocate freely), wraps snapshot construction,
+//! symbol parsing, `inputs()` lookups and valuation of every instrument of a real chain.
+//! Loading the CSV and building the owned vectors happens before the counter is armed.
+
+mod common;
+
+use common::{CHAIN_20260822, chain_market, load_chain};
+use margin_core::pricing::{black76, black76_price, valuation, value};
+use margin_core::{Instrument, MarketSnapshot};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::hint::black_box;
+
+struct CountingAllocator;
+
+thread_local! {
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<usize> = const { Cell::new(0) };
+}
+
+fn note_allocation() {
+    // `try_with`: the allocator can run while thread-locals are being torn down.
+    if ARMED.try_with(Cell::get).unwrap_or(false) {
+        let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+    }
+}
+
+// SAFETY: forwards every call unchanged to the system allocator; only counts.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_allocation();
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// Allocations made on this thread while `f` runs.
+fn allocations_in<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    COUNT.with(|c| c.set(0));
+    ARMED.with(|a| a.set(true));
+    let out = f();
+    ARMED.with(|a| a.set(false));
+    (out, COUNT.with(Cell::get))
+}
+
+#[test]
+fn the_counter_sees_allocations() {
+    let (_, n) = allocations_in(|| black_box(vec![1u8; 64]));
+    assert!(n >= 1, "a Vec allocation went uncounted");
+}
+
+#[test]
+fn pricing_a_whole_chain_allocates_nothing() {
+    let rows = load_chain(CHAIN_20260822);
+    let market = chain_market(CHAIN_20260822);
+    let views = market.views();
+    let time = market.valuation_time;
+
+    let (total, n) = allocations_in(|| {
+        let snapshot = MarketSnapshot::new(time, &views).expect("valid snapshot");
+        let mut total = 0.0;
+        for row in &rows {
+            let instrument = Instrument::parse(black_box(&row.symbol)).expect("symbol");
+            let inputs = snapshot.inputs(&instrument).expect("inputs");
+            let v = valuation(&instrument, &inputs).expect("valuation");
+            let fast = value(&instrument, &inputs, inputs.forward).expect("value");
+            let g = black76(
+                margin_core::Right::Put,
+                inputs.forward,
+                row.strike,
+                inputs.vol,
+                inputs.time,
+                inputs.rate,
+            )
+            .expect("greeks");
+            let p = black76_price(
+                margin_core::Right::Call,
+                inputs.forward,
+                row.strike,
+                inputs.vol,
+                inputs.time,
+                inputs.rate,
+            )
+            .expect("price");
+            total += v.value + v.delta + v.gamma + v.vega + v.theta + fast + g.value + p;
+        }
+        // Error paths must not allocate either.
+        let missing = Instrument::parse("SOL-25SEP26-100-C").expect("symbol");
+        total += f64::from(u8::from(snapshot.inputs(&missing).is_err()));
+        total += f64::from(u8::from(Instrument::parse("BTC-32MAR26").is_err()));
+        total
+    });
+    assert!(total.is_finite());
+    assert_eq!(
+        n,
+        0,
+        "pricing {} instruments allocated {n} times",
+        rows.len()
+    );
+}
+
+/// The margin pipeline allocates nothing either: generating a preset's scenarios, building risk
+/// arrays for the whole chain into caller storage, margining an account, a what-if and the
+/// isolated margins. Storage vectors are sized before the counter is armed.
+#[test]
+fn margining_allocates_nothing() {
+    use margin_core::account::{self, Account};
+    use margin_core::model::Model;
+    use margin_core::pricing::Valuation;
+    use margin_core::risk::{Position, RiskArrays, RiskStorage};
+    use margin_core::scenario::ScenarioSet;
+    use margin_core::{Asset, PricingInputs};
+
+    let market = chain_market(CHAIN_20260822);
+    let views = market.views();
+    let btc = Asset::new("BTC").expect("asset");
+    let instruments: Vec<Instrument> = market
+        .instruments
+        .iter()
+        .map(|q| q.instrument)
+        .filter(|i| i.underlying == btc)
+        .collect();
+    let n = instruments.len();
+    let zero_inputs = PricingInputs {
+        forward: 0.0,
+        vol: 0.0,
+        time: 0.0,
+        rate: 0.0,
+    };
+    let zero_val = Valuation {
+        value: 0.0,
+        delta: 0.0,
+        delta_premium_adjusted: 0.0,
+        gamma: 0.0,
+        vega: 0.0,
+        theta: 0.0,
+    };
+    let mut inputs = vec![zero_inputs; n];
+    let mut valuations = vec![zero_val; n];
+    let mut pnl = vec![0.0; n * margin_core::model::MAX_SCENARIOS];
+    let positions: Vec<Position> = (0..50)
+        .map(|i| Position {
+            instrument: i * 7 % n,
+            size: if i % 2 == 0 { -1.5 } else { 2.0 },
+        })
+        .collect();
+    let mut positions = positions;
+    positions.sort_by_key(|p| p.instrument);
+    positions.dedup_by_key(|p| p.instrument);
+    let mut scratch = vec![0.0; margin_core::model::MAX_SCENARIOS * account::MAX_UNDERLYINGS];
+    let mut isolated = vec![0.0; positions.len()];
+
+    for preset in margin_core::model::PRESETS {
+        let model = Model::preset(preset).expect("preset");
+        let (im, count) = allocations_in(|| {
+            let snapshot = market.snapshot(&views).expect("snapshot");
+            let scenarios = model.scenarios().expect("scenarios");
+            let set = ScenarioSet::new(&scenarios, model.tenor()).expect("set");
+            let storage = RiskStorage {
+                inputs: &mut inputs,
+                valuations: &mut valuations,
+                pnl: &mut pnl,
+            };
+            let arrays = RiskArrays::build(snapshot, set, &instruments, storage).expect("arrays");
+            let acct = Account::new(&arrays, btc, 10.0, &positions).expect("account");
+            let m = account::margin(&arrays, &model, &acct, &mut scratch).expect("margin");
+            let order = Position {
+                instrument: 3,
+                size: -4.0,
+            };
+            let w = account::what_if(&arrays, &model, &acct, &scratch, order).expect("what-if");
+            account::isolated(&arrays, &model, &acct, &mut scratch, &mut isolated)
+                .expect("isolated");
+            m.initial + w.initial
+        });
+        assert!(im.is_finite() && im > 0.0, "{preset}: {im}");
+        assert_eq!(
+            count, 0,
+            "{preset}: margining {n} instruments allocated {count} times"
+        );
+    }
+}
