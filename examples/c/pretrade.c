@@ -235,6 +235,18 @@ int main(int argc, char **argv) {
         sink += results[0].initial_margin;
         printf("bench batch accounts=%d positions=%d accounts_per_s=%.0f (checksum %g)\n",
                BATCH * ROUNDS, POSITIONS, (double)(BATCH * ROUNDS) / ((t1 - t0) * 1e-9), sink);
+        {
+            /* Rebuilding the engine when marks move: parse the chain and price every row. */
+            margin_engine *rebuilt = NULL;
+            t0 = now_ns();
+            if (!check(margin_engine_new_from_deribit_csv(csv, len, "deribit-btc", NULL, 0, &rebuilt),
+                       "rebuild"))
+                goto bench_done;
+            t1 = now_ns();
+            printf("bench engine_rebuild instruments=%zu scenarios=%zu ms=%.1f\n", count, scenarios,
+                   (t1 - t0) * 1e-6);
+            margin_engine_free(rebuilt);
+        }
     bench_done:
         free(lat);
         free(pos);
