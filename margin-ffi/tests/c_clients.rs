@@ -304,14 +304,13 @@ fn valgrind_reports_no_errors_and_no_leaks() {
         eprintln!("valgrind not installed: skipped here; .ci/ffi.sh installs and runs it");
         return;
     }
-    for (source, args) in [
-        ("examples/c/misuse.c", vec![]),
-        (
-            "examples/c/pretrade.c",
-            vec![chain().display().to_string(), "5".to_string()],
-        ),
+    let args = vec![chain().display().to_string(), "5".to_string()];
+    for (compiler, std, source, args) in [
+        ("gcc", "-std=c99", "examples/c/misuse.c", vec![]),
+        ("gcc", "-std=c99", "examples/c/pretrade.c", args.clone()),
+        ("g++", "-std=c++17", "examples/cpp/pretrade.cpp", args),
     ] {
-        let exe = compile("gcc", "-std=c99", source, false, "valgrind_client");
+        let exe = compile(compiler, std, source, false, "valgrind_client");
         run(Command::new("valgrind")
             .args([
                 "--quiet",
