@@ -18,6 +18,7 @@ use margin_core::scenario::ScenarioKind;
 use margin_core::scenario::ScenarioSet;
 use margin_core::{Asset, Error, Instrument, Right, Timestamp};
 use std::ffi::{CStr, c_char};
+use std::mem::MaybeUninit;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -240,12 +241,53 @@ unsafe fn arg<'a, T>(p: *const T) -> Result<&'a T, margin_status> {
     unsafe { p.as_ref() }.ok_or(margin_status::NullPointer)
 }
 
-/// `p` as a mutable reference, or `NullPointer`.
+/// `p` as a mutable reference to a live Rust object (a handle), or `NullPointer`.
 ///
 /// SAFETY: a non-null `p` must point to a valid, unaliased `T` for `'a`.
 unsafe fn arg_mut<'a, T>(p: *mut T) -> Result<&'a mut T, margin_status> {
     // SAFETY: forwarded to the caller.
     unsafe { p.as_mut() }.ok_or(margin_status::NullPointer)
+}
+
+/// An output argument, or `NullPointer`. C may pass uninitialised memory, so it is seen as
+/// `MaybeUninit` and only written (once, on success), never read.
+///
+/// SAFETY: a non-null `p` must point to writable memory for a `T`, unaliased, for `'a`.
+unsafe fn out_arg<'a, T>(p: *mut T) -> Result<&'a mut MaybeUninit<T>, margin_status> {
+    // SAFETY: forwarded to the caller; `MaybeUninit<T>` has `T`'s layout.
+    unsafe { p.cast::<MaybeUninit<T>>().as_mut() }.ok_or(margin_status::NullPointer)
+}
+
+/// An output array `(p, n)`, seen as `MaybeUninit` like [`out_arg`]; NULL is accepted when `n`
+/// is 0.
+///
+/// SAFETY: a non-null `p` must point to `n` writable `T`s, unaliased, for `'a`.
+unsafe fn slice_out<'a, T>(p: *mut T, n: usize) -> Result<&'a mut [MaybeUninit<T>], margin_status> {
+    if n == 0 {
+        Ok(&mut [])
+    } else if p.is_null() {
+        Err(margin_status::NullPointer)
+    } else {
+        // SAFETY: forwarded to the caller; `MaybeUninit<T>` has `T`'s layout.
+        Ok(unsafe { std::slice::from_raw_parts_mut(p.cast::<MaybeUninit<T>>(), n) })
+    }
+}
+
+/// Caller workspace `(p, n)`, zero-filled first so that it is initialised whatever C passed.
+///
+/// SAFETY: as [`slice_out`].
+unsafe fn zeroed_workspace<'a>(p: *mut f64, n: usize) -> Result<&'a mut [f64], margin_status> {
+    if n == 0 {
+        Ok(&mut [])
+    } else if p.is_null() {
+        Err(margin_status::NullPointer)
+    } else {
+        // SAFETY: forwarded to the caller; after `write_bytes` every element is 0.0.
+        unsafe {
+            std::ptr::write_bytes(p, 0, n);
+            Ok(std::slice::from_raw_parts_mut(p, n))
+        }
+    }
 }
 
 /// `(p, n)` as a slice; NULL is accepted when `n` is 0.
@@ -259,20 +301,6 @@ unsafe fn slice<'a, T>(p: *const T, n: usize) -> Result<&'a [T], margin_status> 
     } else {
         // SAFETY: forwarded to the caller.
         Ok(unsafe { std::slice::from_raw_parts(p, n) })
-    }
-}
-
-/// `(p, n)` as a mutable slice; NULL is accepted when `n` is 0.
-///
-/// SAFETY: a non-null `p` must point to `n` writable `T`s, unaliased, for `'a`.
-unsafe fn slice_mut<'a, T>(p: *mut T, n: usize) -> Result<&'a mut [T], margin_status> {
-    if n == 0 {
-        Ok(&mut [])
-    } else if p.is_null() {
-        Err(margin_status::NullPointer)
-    } else {
-        // SAFETY: forwarded to the caller.
-        Ok(unsafe { std::slice::from_raw_parts_mut(p, n) })
     }
 }
 
@@ -305,7 +333,7 @@ fn asset(code: &str) -> Result<Asset, margin_status> {
 
 /// Copies `s` and a NUL into `buf[..len]` and its length (without NUL) into `out_len`.
 ///
-/// SAFETY: as [`slice_mut`] for `buf` and [`arg_mut`] for `out_len`.
+/// SAFETY: as [`slice_out`] for `buf` and [`out_arg`] for `out_len`.
 unsafe fn copy_text(
     s: &str,
     buf: *mut c_char,
@@ -313,15 +341,17 @@ unsafe fn copy_text(
     out_len: *mut usize,
 ) -> Result<(), Failure> {
     // SAFETY: forwarded to the caller.
-    let out_len = unsafe { arg_mut(out_len) }?;
+    let out_len = unsafe { out_arg(out_len) }?;
     // SAFETY: forwarded to the caller.
-    let buf = unsafe { slice_mut(buf.cast::<u8>(), len) }?;
+    let buf = unsafe { slice_out(buf.cast::<u8>(), len) }?;
     if buf.len() <= s.len() {
         return Err(margin_status::Capacity.into());
     }
-    buf[..s.len()].copy_from_slice(s.as_bytes());
-    buf[s.len()] = 0;
-    *out_len = s.len();
+    for (dst, &b) in buf.iter_mut().zip(s.as_bytes()) {
+        dst.write(b);
+    }
+    buf[s.len()].write(0);
+    out_len.write(s.len());
     Ok(())
 }
 
@@ -389,17 +419,17 @@ fn result(m: &Margin) -> margin_result {
 
 /// Hands a new engine to C.
 ///
-/// SAFETY: `out` as [`arg_mut`].
+/// SAFETY: `out` as [`out_arg`].
 unsafe fn publish_engine(
     built: Result<Engine, engine::EngineError>,
     out: *mut *mut margin_engine,
 ) -> Result<(), Failure> {
     // SAFETY: forwarded to the caller.
-    let out = unsafe { arg_mut(out) }?;
+    let out = unsafe { out_arg(out) }?;
     let engine = built?;
-    *out = Box::into_raw(Box::new(margin_engine {
+    out.write(Box::into_raw(Box::new(margin_engine {
         inner: Arc::new(engine),
-    }));
+    })));
     Ok(())
 }
 
@@ -589,11 +619,12 @@ pub unsafe extern "C" fn margin_engine_instrument_id(
 ) -> margin_status {
     ffi_guard!({
         // SAFETY: the caller's contract.
-        let (e, s, out) = unsafe { (arg(engine)?, text(symbol)?, arg_mut(out)?) };
-        *out = e
-            .inner
-            .instrument_id(s)
-            .ok_or(margin_status::UnknownInstrument)?;
+        let (e, s, out) = unsafe { (arg(engine)?, text(symbol)?, out_arg(out)?) };
+        out.write(
+            e.inner
+                .instrument_id(s)
+                .ok_or(margin_status::UnknownInstrument)?,
+        );
         Ok(())
     })
 }
@@ -609,8 +640,8 @@ pub unsafe extern "C" fn margin_engine_instrument_count(
 ) -> margin_status {
     ffi_guard!({
         // SAFETY: the caller's contract.
-        let (e, out) = unsafe { (arg(engine)?, arg_mut(out)?) };
-        *out = e.inner.arrays().len();
+        let (e, out) = unsafe { (arg(engine)?, out_arg(out)?) };
+        out.write(e.inner.arrays().len());
         Ok(())
     })
 }
@@ -672,8 +703,8 @@ pub unsafe extern "C" fn margin_engine_scenario_count(
 ) -> margin_status {
     ffi_guard!({
         // SAFETY: the caller's contract.
-        let (e, out) = unsafe { (arg(engine)?, arg_mut(out)?) };
-        *out = e.inner.arrays().scenarios().len();
+        let (e, out) = unsafe { (arg(engine)?, out_arg(out)?) };
+        out.write(e.inner.arrays().scenarios().len());
         Ok(())
     })
 }
@@ -690,21 +721,21 @@ pub unsafe extern "C" fn margin_engine_scenario(
 ) -> margin_status {
     ffi_guard!({
         // SAFETY: the caller's contract.
-        let (e, out) = unsafe { (arg(engine)?, arg_mut(out)?) };
+        let (e, out) = unsafe { (arg(engine)?, out_arg(out)?) };
         let arrays = e.inner.arrays();
         let s = arrays
             .scenarios()
             .scenarios()
             .get(index)
             .ok_or(margin_status::OutOfRange)?;
-        *out = margin_scenario {
+        out.write(margin_scenario {
             price_move: s.price_move,
             delta_one_move: s.delta_one_move,
             vol_shock: s.vol_shock.magnitude(),
             time_step: s.time_step,
             weight: s.weight,
             extended: s.kind == ScenarioKind::Extended,
-        };
+        });
         Ok(())
     })
 }
@@ -729,9 +760,9 @@ pub unsafe extern "C" fn margin_engine_compute_batch(
         // SAFETY: the caller's contract.
         let accounts = unsafe { slice(accounts, count) }?;
         // SAFETY: the caller's contract.
-        let results = unsafe { slice_mut(results, count) }?;
+        let results = unsafe { slice_out(results, count) }?;
         // SAFETY: the caller's contract.
-        let statuses = unsafe { slice_mut(statuses, count) }?;
+        let statuses = unsafe { slice_out(statuses, count) }?;
         let mut positions = Vec::new();
         let mut scratch = Vec::new();
         for ((a, result_out), status_out) in accounts.iter().zip(results).zip(statuses) {
@@ -752,10 +783,12 @@ pub unsafe extern "C" fn margin_engine_compute_batch(
             };
             match one() {
                 Ok(r) => {
-                    *result_out = r;
-                    *status_out = margin_status::Ok;
+                    result_out.write(r);
+                    status_out.write(margin_status::Ok);
                 }
-                Err(s) => *status_out = s,
+                Err(s) => {
+                    status_out.write(s);
+                }
             }
         }
         Ok(())
@@ -778,9 +811,9 @@ pub unsafe extern "C" fn margin_account_new(
 ) -> margin_status {
     ffi_guard!({
         // SAFETY: the caller's contract.
-        let (e, c, out) = unsafe { (arg(engine)?, text(currency)?, arg_mut(out)?) };
+        let (e, c, out) = unsafe { (arg(engine)?, text(currency)?, out_arg(out)?) };
         let inner = AccountState::new(e.inner.clone(), asset(c)?)?;
-        *out = Box::into_raw(Box::new(margin_account { inner }));
+        out.write(Box::into_raw(Box::new(margin_account { inner })));
         Ok(())
     })
 }
@@ -897,8 +930,8 @@ pub unsafe extern "C" fn margin_account_position_count(
 ) -> margin_status {
     ffi_guard!({
         // SAFETY: the caller's contract.
-        let (a, out) = unsafe { (arg(account)?, arg_mut(out)?) };
-        *out = a.inner.positions().len();
+        let (a, out) = unsafe { (arg(account)?, out_arg(out)?) };
+        out.write(a.inner.positions().len());
         Ok(())
     })
 }
@@ -915,16 +948,16 @@ pub unsafe extern "C" fn margin_account_position(
 ) -> margin_status {
     ffi_guard!({
         // SAFETY: the caller's contract.
-        let (a, out) = unsafe { (arg(account)?, arg_mut(out)?) };
+        let (a, out) = unsafe { (arg(account)?, out_arg(out)?) };
         let p = a
             .inner
             .positions()
             .get(index)
             .ok_or(margin_status::OutOfRange)?;
-        *out = margin_position {
+        out.write(margin_position {
             instrument: p.instrument,
             size: p.size,
-        };
+        });
         Ok(())
     })
 }
@@ -941,8 +974,8 @@ pub unsafe extern "C" fn margin_account_compute(
 ) -> margin_status {
     ffi_guard!({
         // SAFETY: the caller's contract.
-        let (a, out) = unsafe { (arg_mut(account)?, arg_mut(out)?) };
-        *out = result(a.inner.compute()?);
+        let (a, out) = unsafe { (arg_mut(account)?, out_arg(out)?) };
+        out.write(result(a.inner.compute()?));
         Ok(())
     })
 }
@@ -962,8 +995,8 @@ pub unsafe extern "C" fn margin_account_what_if(
 ) -> margin_status {
     ffi_guard!({
         // SAFETY: the caller's contract.
-        let (a, out) = unsafe { (arg_mut(account)?, arg_mut(out)?) };
-        *out = result(&a.inner.what_if(id, size)?);
+        let (a, out) = unsafe { (arg_mut(account)?, out_arg(out)?) };
+        out.write(result(&a.inner.what_if(id, size)?));
         Ok(())
     })
 }
@@ -980,9 +1013,9 @@ pub unsafe extern "C" fn margin_account_line_item_count(
 ) -> margin_status {
     ffi_guard!({
         // SAFETY: the caller's contract.
-        let (a, out) = unsafe { (arg(account)?, arg_mut(out)?) };
+        let (a, out) = unsafe { (arg(account)?, out_arg(out)?) };
         let m = a.inner.last().ok_or(margin_status::NotComputed)?;
-        *out = m.components.len();
+        out.write(m.components.len());
         Ok(())
     })
 }
@@ -1003,12 +1036,12 @@ pub unsafe extern "C" fn margin_account_line_item(
 ) -> margin_status {
     ffi_guard!({
         // SAFETY: the caller's contract.
-        let (a, out_value) = unsafe { (arg(account)?, arg_mut(out_value)?) };
+        let (a, out_value) = unsafe { (arg(account)?, out_arg(out_value)?) };
         let m = a.inner.last().ok_or(margin_status::NotComputed)?;
         let item = m.components.get(index).ok_or(margin_status::OutOfRange)?;
         // SAFETY: the caller's contract.
         unsafe { copy_text(item.name, name, name_len, out_name_len) }?;
-        *out_value = item.value;
+        out_value.write(item.value);
         Ok(())
     })
 }
@@ -1028,16 +1061,16 @@ pub unsafe extern "C" fn margin_account_scenario_pnl(
 ) -> margin_status {
     ffi_guard!({
         // SAFETY: the caller's contract.
-        let (a, count) = unsafe { (arg(account)?, arg_mut(out_count)?) };
+        let (a, count) = unsafe { (arg(account)?, out_arg(out_count)?) };
         a.inner.last().ok_or(margin_status::NotComputed)?;
         let n = a.inner.engine().arrays().scenarios().len();
         // SAFETY: the caller's contract.
-        let out = unsafe { slice_mut(out, len) }?;
+        let out = unsafe { slice_out(out, len) }?;
         let out = out.get_mut(..n).ok_or(margin_status::Capacity)?;
         for (s, cell) in out.iter_mut().enumerate() {
-            *cell = a.inner.scenario_pnl(s).ok_or(margin_status::NotComputed)?;
+            cell.write(a.inner.scenario_pnl(s).ok_or(margin_status::NotComputed)?);
         }
-        *count = n;
+        count.write(n);
         Ok(())
     })
 }
@@ -1062,15 +1095,15 @@ pub unsafe extern "C" fn margin_black76(
 ) -> margin_status {
     ffi_guard!({
         // SAFETY: the caller's contract.
-        let out = unsafe { arg_mut(out) }?;
+        let out = unsafe { out_arg(out) }?;
         let g = pricing::black76(right_arg(right)?, forward, strike, vol, time, rate)?;
-        *out = margin_greeks {
+        out.write(margin_greeks {
             value: g.value,
             delta: g.delta,
             gamma: g.gamma,
             vega: g.vega,
             theta: g.theta,
-        };
+        });
         Ok(())
     })
 }
@@ -1092,7 +1125,7 @@ pub unsafe extern "C" fn margin_instrument_value(
 ) -> margin_status {
     ffi_guard!({
         // SAFETY: the caller's contract.
-        let (s, out) = unsafe { (text(symbol)?, arg_mut(out)?) };
+        let (s, out) = unsafe { (text(symbol)?, out_arg(out)?) };
         let inst = Instrument::parse(s)?;
         let inputs = PricingInputs {
             forward,
@@ -1100,7 +1133,7 @@ pub unsafe extern "C" fn margin_instrument_value(
             time,
             rate,
         };
-        *out = pricing::value(&inst, &inputs, entry)?;
+        out.write(pricing::value(&inst, &inputs, entry)?);
         Ok(())
     })
 }
@@ -1161,10 +1194,10 @@ pub unsafe extern "C" fn margin_noalloc_margin(
 ) -> margin_status {
     ffi_guard!({
         // SAFETY: the caller's contract (every unsafe block below).
-        let (m, out) = unsafe { (arg(market)?, arg_mut(out)?) };
+        let (m, out) = unsafe { (arg(market)?, out_arg(out)?) };
         let raw_underlyings = unsafe { slice(m.underlyings, m.underlying_count) }?;
         let raw_positions = unsafe { slice(positions, position_count) }?;
-        let workspace = unsafe { slice_mut(workspace, workspace_len) }?;
+        let workspace = unsafe { zeroed_workspace(workspace, workspace_len) }?;
         let currency = asset(unsafe { text(currency) }?)?;
         let name = unsafe { text(model_name) }?;
         let raw_params = unsafe { slice(params, param_count) }?;
@@ -1258,7 +1291,9 @@ pub unsafe extern "C" fn margin_noalloc_margin(
         let arrays =
             RiskArrays::build(snapshot, set, &instruments, storage).map_err(|e| e.error)?;
         let acct = Account::new(&arrays, currency, equity, &held)?;
-        *out = result(&core_account::margin(&arrays, &model, &acct, scratch)?);
+        out.write(result(&core_account::margin(
+            &arrays, &model, &acct, scratch,
+        )?));
         Ok(())
     })
 }
