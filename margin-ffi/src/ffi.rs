@@ -1172,7 +1172,7 @@ pub extern "C" fn margin_noalloc_workspace_len(position_count: usize) -> usize {
 /// Margin of one account from caller arrays alone, without a heap: the market as plain
 /// arrays (its `symbols` are ignored: the rows are the positions' instruments), a model preset
 /// and overrides, positions by symbol, and `workspace_len` doubles of caller workspace (see
-/// `margin_noalloc_workspace_len`). Everything else lives on the stack (about 24 KiB). The
+/// `margin_noalloc_workspace_len`). Everything else lives on the stack (about 40 KiB at most). The
 /// same numbers as an engine and `margin_account_compute` on the same inputs. At most
 /// `MARGIN_NOALLOC_MAX_*` positions, forwards and vols, and 8 underlyings.
 ///
