@@ -1,2 +1,24 @@
-//! C ABI for the margin engine. Filled by the FFI issue.
+//! # margin-ffi
+//!
+//! A C ABI over the margin engine, for matching engines and clearing systems written in C
+//! and C++. The header `include/margin.h` is generated from this crate by cbindgen.
+//!
+//! * [`engine`]: an immutable engine (market, model, scenarios, risk arrays), shared by threads.
+//! * [`account`]: an account on an engine, with the cached scenario P&L that makes a what-if
+//!   O(scenarios) and allocation-free.
+//! * [`status`]: the status codes every fallible function returns.
+//! * `ffi`: every `extern "C"` function; all pointers from C are read there.
+//! * `owned`: the core's borrowing views made to own their data (the only other `unsafe`).
+//!
+//! No formula lives here: every number comes from `margin-core`.
 #![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+pub mod account;
+pub mod engine;
+pub mod ffi;
+mod owned;
+pub mod status;
+
+pub use ffi::*;
+pub use status::margin_status;

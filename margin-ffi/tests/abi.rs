@@ -1,0 +1,504 @@
+//! The C ABI called from Rust: the hot path and the no-heap subset allocate nothing (a
+//! counting allocator), every route to a margin gives the same bits (engine from CSV, JSON
+//! and plain arrays; account handle, batch and the allocation-free call), the engine is
+//! shared across threads, and a what-if equals computing the account after the fill.
+
+use margin_core::io::{parse_deribit_chain, write_market_json};
+use margin_ffi::*;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::ffi::{CString, c_char};
+use std::path::Path;
+use std::ptr;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|a| a.set(a.get() + 1));
+        // SAFETY: forwarded.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        // SAFETY: forwarded.
+        unsafe { System.dealloc(p, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(|a| a.get())
+}
+
+const CHAIN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../data/deribit/deribit_options_snapshot_20260822T153351Z.csv"
+);
+
+const SYMBOLS: [&str; 6] = [
+    "BTC-PERPETUAL",
+    "BTC-25SEP26",
+    "BTC-25SEP26-120000-P",
+    "BTC-25SEP26-70000-C",
+    "BTC-25DEC26-76000-C",
+    "BTC-26MAR27-68000-P",
+];
+const SIZES: [f64; 6] = [0.7, -0.3, 1.5, -2.0, -1.25, 0.5];
+
+fn ok(s: margin_status) {
+    assert_eq!(s, margin_status::Ok);
+}
+
+fn engine_from_csv() -> *mut margin_engine {
+    let text = std::fs::read_to_string(CHAIN).unwrap();
+    let mut e = ptr::null_mut();
+    // SAFETY: valid pointers and lengths.
+    ok(unsafe {
+        margin_engine_new_from_deribit_csv(
+            text.as_ptr().cast(),
+            text.len(),
+            c"deribit-btc".as_ptr(),
+            ptr::null(),
+            0,
+            &mut e,
+        )
+    });
+    e
+}
+
+fn id(e: *const margin_engine, symbol: &str) -> usize {
+    let s = CString::new(symbol).unwrap();
+    let mut id = usize::MAX;
+    // SAFETY: valid pointers.
+    ok(unsafe { margin_engine_instrument_id(e, s.as_ptr(), &mut id) });
+    id
+}
+
+fn zero() -> margin_result {
+    margin_result {
+        initial_margin: 0.0,
+        maintenance_margin: 0.0,
+        equity: 0.0,
+        margin_ratio: 0.0,
+        has_margin_ratio: false,
+        free_collateral: 0.0,
+        health: margin_health::Healthy,
+        worst_scenario: 0,
+        worst_loss: 0.0,
+    }
+}
+
+/// An account on `e` holding SYMBOLS × SIZES with equity 3 BTC, computed.
+fn account(e: *const margin_engine) -> (*mut margin_account, margin_result) {
+    let mut a = ptr::null_mut();
+    let mut r = zero();
+    // SAFETY: valid pointers.
+    unsafe {
+        ok(margin_account_new(e, c"BTC".as_ptr(), &mut a));
+        ok(margin_account_set_equity(a, 3.0));
+        for (s, size) in SYMBOLS.iter().zip(SIZES) {
+            ok(margin_account_set_position(a, id(e, s), size));
+        }
+        ok(margin_account_compute(a, &mut r));
+    }
+    (a, r)
+}
+
+#[test]
+fn what_if_and_pricing_allocate_nothing() {
+    let e = engine_from_csv();
+    let (a, _) = account(e);
+    let ids: Vec<usize> = SYMBOLS.iter().map(|s| id(e, s)).collect();
+    let mut r = zero();
+    let mut g = margin_greeks {
+        value: 0.0,
+        delta: 0.0,
+        gamma: 0.0,
+        vega: 0.0,
+        theta: 0.0,
+    };
+    let mut v = 0.0;
+    let before = allocations();
+    for k in 0..1000 {
+        // SAFETY: valid pointers.
+        unsafe {
+            ok(margin_account_what_if(a, ids[k % ids.len()], 0.5, &mut r));
+            ok(margin_black76(
+                1, 77405.28, 120000.0, 0.6246, 0.0922, 0.0, &mut g,
+            ));
+            ok(margin_instrument_value(
+                c"BTC-25SEP26-120000-P".as_ptr(),
+                77405.28,
+                0.6246,
+                0.0922,
+                0.0,
+                77405.28,
+                &mut v,
+            ));
+        }
+    }
+    assert_eq!(allocations() - before, 0, "the hot path allocated");
+    assert!(r.initial_margin > 0.0);
+    // Put-call parity on Black-76 (r = 0): C − P = F − K.
+    let mut c = g;
+    // SAFETY: valid pointers.
+    ok(unsafe { margin_black76(0, 77405.28, 120000.0, 0.6246, 0.0922, 0.0, &mut c) });
+    assert!((c.value - g.value - (77405.28 - 120000.0)).abs() < 1e-8);
+    assert_eq!(
+        v,
+        g.value / 77405.28,
+        "inverse value is USD over the forward"
+    );
+    // SAFETY: handles from this test, freed once.
+    unsafe {
+        margin_account_free(a);
+        margin_engine_free(e);
+    }
+}
+
+#[test]
+fn arrays_engine_and_noalloc_margin_equal_the_csv_engine() {
+    let e = engine_from_csv();
+    let (a, want) = account(e);
+    // The market as plain arrays: BTC's forwards and only the vols the options need.
+    let text = std::fs::read_to_string(CHAIN).unwrap();
+    let market = parse_deribit_chain(&text, Path::new(CHAIN)).unwrap();
+    let btc = market
+        .underlyings
+        .iter()
+        .find(|u| u.asset.as_str() == "BTC")
+        .unwrap();
+    let forwards: Vec<margin_forward> = btc
+        .forwards
+        .iter()
+        .map(|f| margin_forward {
+            expiry_ms: f.expiry.0,
+            price: f.price,
+        })
+        .collect();
+    let wanted: Vec<margin_core::Instrument> = SYMBOLS
+        .iter()
+        .map(|s| margin_core::Instrument::parse(s).unwrap())
+        .collect();
+    let vols: Vec<margin_vol> = btc
+        .vols
+        .iter()
+        .filter(|q| {
+            wanted.iter().any(|i| {
+                matches!(i.kind, margin_core::Kind::Option { expiry, strike, .. }
+                    if expiry == q.expiry && strike == q.strike)
+            })
+        })
+        .map(|q| margin_vol {
+            expiry_ms: q.expiry.0,
+            strike: q.strike,
+            right: if q.right == margin_core::Right::Call {
+                0
+            } else {
+                1
+            },
+            vol: q.vol,
+        })
+        .collect();
+    let asset = c"BTC";
+    let u = margin_underlying {
+        asset: asset.as_ptr(),
+        index_price: btc.index_price,
+        perpetual_price: btc.perpetual_price,
+        rate: btc.rate,
+        forwards: forwards.as_ptr(),
+        forward_count: forwards.len(),
+        vols: vols.as_ptr(),
+        vol_count: vols.len(),
+    };
+    let m = margin_market {
+        valuation_time_ms: market.valuation_time.0,
+        underlyings: &u,
+        underlying_count: 1,
+        symbols: ptr::null(),
+        symbol_count: 0,
+    };
+    let names: Vec<CString> = SYMBOLS.iter().map(|s| CString::new(*s).unwrap()).collect();
+    let positions: Vec<margin_symbol_position> = names
+        .iter()
+        .zip(SIZES)
+        .map(|(n, size)| margin_symbol_position {
+            symbol: n.as_ptr(),
+            size,
+        })
+        .collect();
+    let mut workspace = vec![0.0; margin_noalloc_workspace_len(positions.len())];
+    let mut got = zero();
+    let before = allocations();
+    // SAFETY: valid pointers and lengths.
+    ok(unsafe {
+        margin_noalloc_margin(
+            &m,
+            c"deribit-btc".as_ptr(),
+            ptr::null(),
+            0,
+            asset.as_ptr(),
+            3.0,
+            positions.as_ptr(),
+            positions.len(),
+            workspace.as_mut_ptr(),
+            workspace.len(),
+            &mut got,
+        )
+    });
+    assert_eq!(allocations() - before, 0, "the no-heap call allocated");
+    assert_eq!(got, want);
+    // Too little workspace is a status, not a crash.
+    // SAFETY: valid pointers and lengths.
+    let short = unsafe {
+        margin_noalloc_margin(
+            &m,
+            c"deribit-btc".as_ptr(),
+            ptr::null(),
+            0,
+            asset.as_ptr(),
+            3.0,
+            positions.as_ptr(),
+            positions.len(),
+            workspace.as_mut_ptr(),
+            10,
+            &mut got,
+        )
+    };
+    assert_eq!(short, margin_status::Capacity);
+
+    // An engine from the same arrays, with the positions' symbols as its rows.
+    let name_ptrs: Vec<*const c_char> = names.iter().map(|n| n.as_ptr()).collect();
+    let with_rows = margin_market {
+        symbols: name_ptrs.as_ptr(),
+        symbol_count: name_ptrs.len(),
+        ..m
+    };
+    let mut ea = ptr::null_mut();
+    // SAFETY: valid pointers and lengths.
+    ok(unsafe { margin_engine_new(&with_rows, c"deribit-btc".as_ptr(), ptr::null(), 0, &mut ea) });
+    let (aa, from_arrays) = account(ea);
+    assert_eq!(from_arrays, want);
+    assert_eq!(id(ea, SYMBOLS[2]), 2, "rows follow the symbols given");
+
+    // Moving the CSV engine's account onto the arrays engine maps ids by instrument.
+    let reversed: Vec<*const c_char> = name_ptrs.iter().rev().copied().collect();
+    let rev_rows = margin_market {
+        symbols: reversed.as_ptr(),
+        symbol_count: reversed.len(),
+        ..m
+    };
+    let mut er = ptr::null_mut();
+    let mut moved = zero();
+    let mut pos = margin_position {
+        instrument: 0,
+        size: 0.0,
+    };
+    // SAFETY: valid pointers and lengths.
+    unsafe {
+        ok(margin_engine_new(
+            &rev_rows,
+            c"deribit-btc".as_ptr(),
+            ptr::null(),
+            0,
+            &mut er,
+        ));
+        ok(margin_account_set_engine(a, er));
+        ok(margin_account_compute(a, &mut moved));
+        ok(margin_account_position(a, 0, &mut pos));
+        margin_engine_free(er);
+    }
+    assert_eq!(moved, want);
+    assert_eq!(
+        pos.instrument,
+        SYMBOLS.len() - 1,
+        "BTC-PERPETUAL is the last row there"
+    );
+    // An engine without one of the instruments is refused and the account is unchanged.
+    let fewer = margin_market {
+        symbols: name_ptrs.as_ptr(),
+        symbol_count: 2,
+        ..m
+    };
+    let mut ef = ptr::null_mut();
+    // SAFETY: valid pointers and lengths.
+    unsafe {
+        ok(margin_engine_new(
+            &fewer,
+            c"deribit-btc".as_ptr(),
+            ptr::null(),
+            0,
+            &mut ef,
+        ));
+        assert_eq!(
+            margin_account_set_engine(a, ef),
+            margin_status::UnknownInstrument
+        );
+        ok(margin_account_compute(a, &mut moved));
+        margin_engine_free(ef);
+    }
+    assert_eq!(moved, want);
+    // SAFETY: handles from this test, freed once.
+    unsafe {
+        margin_account_free(aa);
+        margin_engine_free(ea);
+    }
+    // SAFETY: handles from this test, freed once.
+    unsafe {
+        margin_account_free(a);
+        margin_engine_free(e);
+    }
+}
+
+#[test]
+fn json_csv_arrays_batch_and_threads_agree() {
+    let e = engine_from_csv();
+    let (a, want) = account(e);
+
+    // The same market through JSON (written by the io module from the parsed chain).
+    let text = std::fs::read_to_string(CHAIN).unwrap();
+    let json = write_market_json(&parse_deribit_chain(&text, Path::new(CHAIN)).unwrap());
+    let mut ej = ptr::null_mut();
+    // SAFETY: valid pointers and lengths.
+    ok(unsafe {
+        margin_engine_new_from_json(
+            json.as_ptr().cast::<c_char>(),
+            json.len(),
+            c"deribit-btc".as_ptr(),
+            ptr::null(),
+            0,
+            &mut ej,
+        )
+    });
+    let (aj, from_json) = account(ej);
+    assert_eq!(from_json, want);
+
+    // Batch over the same positions (ids of the CSV engine).
+    let positions: Vec<margin_position> = SYMBOLS
+        .iter()
+        .zip(SIZES)
+        .map(|(s, size)| margin_position {
+            instrument: id(e, s),
+            size,
+        })
+        .collect();
+    let accounts = [margin_batch_account {
+        currency: c"BTC".as_ptr(),
+        equity: 3.0,
+        positions: positions.as_ptr(),
+        position_count: positions.len(),
+    }; 3];
+    let mut results = [zero(); 3];
+    let mut statuses = [margin_status::Panic; 3];
+    // SAFETY: valid pointers and lengths.
+    ok(unsafe {
+        margin_engine_compute_batch(
+            e,
+            accounts.as_ptr(),
+            3,
+            results.as_mut_ptr(),
+            statuses.as_mut_ptr(),
+        )
+    });
+    assert_eq!(statuses, [margin_status::Ok; 3]);
+    assert!(results.iter().all(|r| *r == want));
+
+    // Four threads share the engine, each with its own account.
+    struct Shared(*const margin_engine);
+    // SAFETY: the engine is documented thread-safe (immutable, Sync).
+    unsafe impl Sync for Shared {}
+    let shared = Shared(e);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                let engine = &shared;
+                let (acct, r) = account(engine.0);
+                assert_eq!(r, want);
+                // SAFETY: handle from this thread, freed once.
+                unsafe { margin_account_free(acct) };
+            });
+        }
+    });
+
+    // A what-if equals computing the account after the fill; the account is unchanged.
+    let order = id(e, "BTC-25SEP26-70000-C");
+    let mut what_if = zero();
+    let mut after = zero();
+    let mut again = zero();
+    // SAFETY: valid pointers.
+    unsafe {
+        ok(margin_account_what_if(a, order, 1.0, &mut what_if));
+        ok(margin_account_compute(a, &mut again));
+        assert_eq!(again, want, "what-if changed the account");
+        ok(margin_account_add_position(a, order, 1.0));
+        ok(margin_account_compute(a, &mut after));
+    }
+    assert_eq!(what_if.initial_margin, after.initial_margin);
+    assert_eq!(what_if.maintenance_margin, after.maintenance_margin);
+    assert_eq!(what_if.worst_scenario, after.worst_scenario);
+    assert_ne!(after.initial_margin, want.initial_margin);
+
+    // SAFETY: handles from this test, freed once.
+    unsafe {
+        margin_account_free(a);
+        margin_account_free(aj);
+        margin_engine_free(ej);
+        margin_engine_free(e);
+    }
+}
+
+#[test]
+fn scenario_pnl_of_an_inverse_perpetual_is_the_closed_form() {
+    // One long BTC-PERPETUAL (inverse, one coin-equivalent) gains 1 − 1/(1 + m) BTC when the
+    // perpetual moves by m: the coin value of a USD contract worth one coin at entry.
+    let e = engine_from_csv();
+    let mut a = ptr::null_mut();
+    let mut r = zero();
+    let mut n_scenarios = 0;
+    // SAFETY: valid pointers.
+    unsafe {
+        ok(margin_engine_scenario_count(e, &mut n_scenarios));
+        ok(margin_account_new(e, c"BTC".as_ptr(), &mut a));
+        ok(margin_account_set_position(a, id(e, "BTC-PERPETUAL"), 1.0));
+        ok(margin_account_compute(a, &mut r));
+    }
+    let mut pnl = vec![f64::NAN; n_scenarios + 3];
+    let mut written = 0;
+    // SAFETY: valid pointers and lengths.
+    ok(unsafe { margin_account_scenario_pnl(a, pnl.as_mut_ptr(), pnl.len(), &mut written) });
+    assert_eq!(written, n_scenarios);
+    assert!(pnl[written].is_nan(), "wrote past the scenario count");
+    for (s, got) in pnl[..written].iter().enumerate() {
+        let mut sc = margin_scenario {
+            price_move: 0.0,
+            delta_one_move: 0.0,
+            vol_shock: 0.0,
+            time_step: 0.0,
+            weight: 0.0,
+            extended: false,
+        };
+        // SAFETY: valid pointers.
+        ok(unsafe { margin_engine_scenario(e, s, &mut sc) });
+        let want = 1.0 - 1.0 / (1.0 + sc.delta_one_move);
+        assert!((got - want).abs() < 1e-15, "scenario {s}: {got} vs {want}");
+    }
+    // The worst cell is the −16 % move (the extended table holds delta-one products at the
+    // ±16 % edge and dampens them): loss 1/0.84 − 1.
+    assert!(
+        (r.worst_loss - (1.0 / 0.84 - 1.0)).abs() < 1e-12,
+        "{}",
+        r.worst_loss
+    );
+    // SAFETY: handles from this test, freed once.
+    unsafe {
+        margin_account_free(a);
+        margin_engine_free(e);
+    }
+}
