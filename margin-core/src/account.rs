@@ -146,6 +146,26 @@ impl<'a> Account<'a> {
         let u = arrays.instruments()[instrument].underlying;
         self.groups.iter().position(|g| *g == u)
     }
+
+    /// Re-checks every position against `arrays` (which need not be the arrays the account
+    /// was validated with) and calls `each(group, position)`: an account evaluated against
+    /// other arrays is an error, never an out-of-bounds panic or a silently wrong group.
+    fn for_each_checked(
+        &self,
+        arrays: &RiskArrays<'_>,
+        mut each: impl FnMut(usize, &Position),
+    ) -> Result<(), Error> {
+        for (index, p) in self.positions.iter().enumerate() {
+            let underlying = check_position(arrays, self.currency, p, index)?;
+            let g = self
+                .groups
+                .iter()
+                .position(|g| *g == underlying)
+                .ok_or(Error::UnknownInstrument { index })?;
+            each(g, p);
+        }
+        Ok(())
+    }
 }
 
 /// Computes the account's margin, leaving each underlying's per-scenario P&L in `scratch`
@@ -166,14 +186,13 @@ pub fn margin(
     }
     let scratch = &mut scratch[..needed];
     scratch.fill(0.0);
-    for p in account.positions {
-        let g = account.group_of(arrays, p.instrument).unwrap_or(0);
+    account.for_each_checked(arrays, |g, p| {
         axpy(
             p.size,
             arrays.row(p.instrument),
             &mut scratch[g * s..(g + 1) * s],
         );
-    }
+    })?;
     let groups = account.groups.len();
     evaluate(
         arrays,
@@ -200,6 +219,7 @@ pub fn what_if(
 ) -> Result<Margin, Error> {
     // The order is reported as the position after the last one.
     let index = account.positions.len();
+    account.for_each_checked(arrays, |_, _| ())?;
     check_position(arrays, account.currency, &order, index)?;
     let held = account
         .positions
