@@ -322,6 +322,13 @@ pub fn deribit_grid(
     out: &mut [Scenario],
 ) -> Result<usize, Error> {
     positive(price_range, "price_range")?;
+    if buckets == 0 {
+        // Moves are `range·step/buckets`: zero buckets would divide 0 by 0.
+        return Err(Error::OutOfRange {
+            what: "buckets_count",
+            value: 0.0,
+        });
+    }
     let cells = 2 * buckets as usize + 1;
     let total = cells * 3 + extended_moves.len();
     ensure(out, total)?;
@@ -435,6 +442,19 @@ mod tests {
             Err(Error::Capacity {
                 needed: 35,
                 available: 10
+            })
+        );
+    }
+
+    /// Regression: zero buckets produced a NaN price move (0·0/0) instead of an error.
+    #[test]
+    fn deribit_grid_rejects_zero_buckets() {
+        let mut out = [Scenario::standard(0.0, VolShock::None); 40];
+        assert_eq!(
+            deribit_grid(0.16, 0, 0.5, 0.25, &DERIBIT_EXTENDED_MOVES, &mut out),
+            Err(Error::OutOfRange {
+                what: "buckets_count",
+                value: 0.0
             })
         );
     }
