@@ -8,7 +8,7 @@ use crate::addon::{self, LineItem};
 use crate::error::Error;
 use crate::instrument::{Asset, Settlement};
 use crate::measure::{self, CellRule};
-use crate::model::{Family, Model};
+use crate::model::{Family, Model, PresetId};
 use crate::risk::{Position, RiskArrays, axpy};
 use crate::scenario::ScenarioKind;
 
@@ -64,6 +64,8 @@ pub struct Margin {
     pub free_collateral: f64,
     /// Healthy, margin call or liquidation.
     pub status: Status,
+    /// The preset (name, version, modified) that produced this result.
+    pub preset: PresetId,
 }
 
 impl Margin {
@@ -464,5 +466,6 @@ where
         } else {
             Status::Healthy
         },
+        preset: model.id(),
     })
 }

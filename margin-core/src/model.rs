@@ -138,6 +138,18 @@ pub enum Family {
     Grid(Grid),
 }
 
+/// Which parameter set produced a result: every [`crate::account::Margin`] carries one, so a
+/// number can always be traced to its preset file and effective date (methodologies §11.2.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PresetId {
+    /// Preset name, e.g. `deribit-btc` (the file `presets/<name>.json`).
+    pub name: &'static str,
+    /// Version of the parameter set (its effective date).
+    pub version: &'static str,
+    /// True when parameters were overridden after loading the preset.
+    pub modified: bool,
+}
+
 /// A named, versioned model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
@@ -211,6 +223,15 @@ impl Model {
             modified: false,
             family,
         })
+    }
+
+    /// The preset name, version and whether it was modified, for results.
+    pub fn id(&self) -> PresetId {
+        PresetId {
+            name: self.name,
+            version: self.version,
+            modified: self.modified,
+        }
     }
 
     /// The scalar parameter `name`.
@@ -341,22 +362,32 @@ impl Model {
 
 /// Paradex's published 24-row vector as a grid: ±16 % in 4 % steps plus the 8 tail rows with
 /// weights 0.16/|move| (methodologies §3.3, §9.11), vols +40 %/−22 %, min-delta 2 %/1 %, MM 50 %.
+/// The moves are written out as decimal literals (not generated as `−0.16 + 0.04·i`, which
+/// is off by an ulp for some) so `presets/grid.json` states them exactly.
+pub const PARADEX_PRICE_MOVES: [(f64, f64); 17] = [
+    (-0.16, 1.0),
+    (-0.12, 1.0),
+    (-0.08, 1.0),
+    (-0.04, 1.0),
+    (0.0, 1.0),
+    (0.04, 1.0),
+    (0.08, 1.0),
+    (0.12, 1.0),
+    (0.16, 1.0),
+    (-0.66, 0.24),
+    (-0.33, 0.48),
+    (0.5, 0.32),
+    (1.0, 0.16),
+    (2.0, 0.08),
+    (3.0, 0.0533),
+    (4.0, 0.04),
+    (5.0, 0.032),
+];
+
 fn paradex_grid() -> Grid {
     let mut price_moves = heapless::Vec::new();
-    for i in 0..9 {
-        let _ = price_moves.push((-0.16 + 0.04 * i as f64, 1.0));
-    }
-    for (m, w) in [
-        (-0.66, 0.24),
-        (-0.33, 0.48),
-        (0.5, 0.32),
-        (1.0, 0.16),
-        (2.0, 0.08),
-        (3.0, 0.0533),
-        (4.0, 0.04),
-        (5.0, 0.032),
-    ] {
-        let _ = price_moves.push((m, w));
+    for m in PARADEX_PRICE_MOVES {
+        let _ = price_moves.push(m);
     }
     Grid {
         price_moves,
