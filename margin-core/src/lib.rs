@@ -13,6 +13,10 @@
 //! * [`market`]: the snapshot at one explicit valuation time (index, forwards, vols, rate).
 //! * [`pricing`]: Black-76 and linear/inverse valuation with Greeks. Pure functions.
 //! * [`time`]: millisecond timestamps, civil dates and ISO-8601, without a clock.
+//! * [`scenario`], [`risk`], [`measure`], [`addon`], [`model`], [`account`]: the scenario
+//!   engine (grids, risk arrays, worst case, add-ons, presets, account margin and what-if).
+//! * [`standard`]: Deribit Standard Margin, the isolated reference portfolio margin is
+//!   compared against.
 //!
 //! Invariants: nothing here allocates (a test counts allocations), nothing reads a clock,
 //! every transcendental goes through `libm` so results are the same bits on every machine,
@@ -30,6 +34,7 @@ pub mod model;
 pub mod pricing;
 pub mod risk;
 pub mod scenario;
+pub mod standard;
 pub mod time;
 
 pub use error::Error;
