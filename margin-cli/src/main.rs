@@ -1,2 +1,84 @@
-//! The `margin` command.
-fn main() {}
+//! The `margin` command: price, margin and explain crypto-derivative portfolios.
+//!
+//! Exit codes: 0 success (also when the reader of stdout goes away, e.g. `| head`),
+//! 1 bad input (unreadable or invalid files, bad flags), 2 internal error (a bug: please
+//! report it). Every error is one line on stderr, starting with `error: `.
+#![deny(missing_docs)]
+
+mod commands;
+mod error;
+mod output;
+
+use clap::{Parser, Subcommand};
+use error::CliError;
+use std::process::ExitCode;
+
+/// Command-line interface of `margin`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "margin",
+    version,
+    about = "Price, margin and explain crypto-derivative portfolios",
+    long_about = "Price, margin and explain crypto-derivative portfolios.\n\n\
+        Every number comes from the margin-core library; this command only reads files and \
+        prints results. Market files are market JSON or a Deribit option-chain CSV; the \
+        format is picked from the extension (.json/.csv) or the content.",
+    after_help = "Examples:\n  \
+        margin price --market data/deribit/deribit_options_snapshot_20260822T153351Z.csv --limit 20\n  \
+        margin price --market market.json --underlying ETH --json | jq .summary\n\n\
+        Exit codes: 0 ok, 1 bad input, 2 internal error. Errors are one line on stderr."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands; each lives in its own module under `commands/`.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Reprice every option of a market with Black-76 and compare with the venue's marks.
+    Price(commands::price::PriceArgs),
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Price(args) => commands::price::run(&args),
+    }
+}
+
+/// Prints one line and exits 2 on any panic, so no backtrace ever reaches the user.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_string());
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let line = format!("{payload}{at}").replace('\n', " ");
+        error::report(&CliError::internal(format!(
+            "internal error (a bug): {line}"
+        )));
+        std::process::exit(2);
+    }));
+}
+
+fn main() -> ExitCode {
+    install_panic_hook();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return error::clap_exit(e),
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            error::report(&e);
+            e.exit_code()
+        }
+    }
+}

@@ -17,6 +17,9 @@
 //!   engine (grids, risk arrays, worst case, add-ons, presets, account margin and what-if).
 //! * [`standard`]: Deribit Standard Margin, the isolated reference portfolio margin is
 //!   compared against.
+//! * `io` (feature `std` only): the file formats — market JSON, Deribit chain CSV, portfolio
+//!   JSON/CSV — shared by the CLI and the FFI. The core itself stays `no_std` and
+//!   allocation-free without this feature.
 //!
 //! Invariants: nothing here allocates (a test counts allocations), nothing reads a clock,
 //! every transcendental goes through `libm` so results are the same bits on every machine,
@@ -28,6 +31,8 @@ pub mod account;
 pub mod addon;
 pub mod error;
 pub mod instrument;
+#[cfg(feature = "std")]
+pub mod io;
 pub mod market;
 pub mod measure;
 pub mod model;

@@ -107,6 +107,8 @@ pub fn black76_price(
         Right::Call => c.forward * norm_cdf(d1) - c.strike * norm_cdf(d2),
         Right::Put => c.strike * norm_cdf(-d2) - c.forward * norm_cdf(-d1),
     };
+    // `f64::max` would turn a NaN (σ√T overflowing to ∞ gives d2 = ∞ − ∞) into a silent 0.
+    let undiscounted = output(undiscounted, "option value")?;
     // Rounding can leave a deep out-of-the-money value a hair below zero.
     output(df * undiscounted.max(0.0), "option value")
 }

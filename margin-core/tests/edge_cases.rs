@@ -1,8 +1,8 @@
 //! Edge cases of accounts: every bad input is a typed error, never a panic; status boundaries.
 
-mod common;
+mod synthetic;
 
-use common::*;
+use synthetic::*;
 use margin_core::Error;
 use margin_core::account::{self, Account};
 use margin_core::model::Model;

@@ -2,9 +2,9 @@
 //! source. Standard margin: §9.3 (Deribit linear perpetuals) and §9.4 (Bit.com short put);
 //! scenario grid: §9.10 (Dederi futures grid).
 
-mod common;
+mod synthetic;
 
-use common::close;
+use synthetic::close;
 use margin_core::market::{Forward, MarketSnapshot, UnderlyingMarket};
 use margin_core::model::{Family, Grid, GridParams, Model};
 use margin_core::risk::{self, Position};
@@ -133,7 +133,7 @@ fn dederi_futures_grid() {
         }),
     };
     let instruments = [Instrument::parse("ETH_USDC-10JAN24").unwrap()];
-    let arrays = common::arrays_on(market, &model, Box::leak(Box::new(instruments)));
+    let arrays = synthetic::arrays_on(market, &model, Box::leak(Box::new(instruments)));
     assert_eq!(arrays.scenarios().len(), 11);
     let mut pnl = [0.0; 11];
     risk::portfolio_pnl(

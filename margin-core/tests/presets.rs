@@ -1,9 +1,9 @@
 //! The versioned preset files under `presets/` agree exactly with the compiled-in presets,
 //! and every result names the preset and version that produced it.
 
-mod common;
+mod synthetic;
 
-use common::*;
+use synthetic::*;
 use margin_core::account::{self, Account};
 use margin_core::model::{Family, Model, PRESETS};
 use margin_core::risk::Position;

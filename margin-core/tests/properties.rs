@@ -17,9 +17,9 @@
 //! * Sub-additivity holds up to the same 1e-12 of rounding; it needs the dampener off too:
 //!   `max(0, L₁ + L₂ − D)` can exceed `max(0, L₁ − D) + max(0, L₂ − D)`.
 
-mod common;
+mod synthetic;
 
-use common::*;
+use synthetic::*;
 use margin_core::account::{self, Account, Margin};
 use margin_core::model::Model;
 use margin_core::risk::{self, Position, RiskArrays};

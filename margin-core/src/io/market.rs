@@ -1,0 +1,360 @@
+//! The owned market: what a market file holds, and the validated [`MarketSnapshot`] that
+//! borrows it.
+//!
+//! The core's snapshot borrows slices so it never allocates; this module owns those slices.
+//! Getting a snapshot takes two lines, because the snapshot borrows the per-underlying views:
+//!
+//! ```
+//! # use margin_core::io::MarketData;
+//! # fn demo(market: &MarketData) -> Result<(), margin_core::Error> {
+//! let views = market.views();
+//! let snapshot = market.snapshot(&views)?;
+//! # let _ = snapshot; Ok(()) }
+//! ```
+//!
+//! Every reader builds a [`MarketData`] through [`MarketBuilder`], which sorts forwards by
+//! expiry and vols by (expiry, strike, right) as `market.rs` requires, rejects duplicates,
+//! and checks the result with [`MarketSnapshot::new`] — so a `MarketData` from a reader always
+//! yields a snapshot.
+
+use super::error::{FormatError, FormatErrorKind, Location};
+use crate::instrument::{Asset, Instrument, Kind, Right};
+use crate::market::{Forward, MarketSnapshot, UnderlyingMarket, VolQuote};
+use crate::time::Timestamp;
+use std::cmp::Ordering;
+use std::path::Path;
+
+/// Market data of one coin, owning its forwards and vols (sorted as [`UnderlyingMarket`] requires).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnderlyingData {
+    /// The coin, e.g. `BTC`.
+    pub asset: Asset,
+    /// Spot index, USD per coin.
+    pub index_price: f64,
+    /// Perpetual mark, USD per coin (the index when the file gives none).
+    pub perpetual_price: f64,
+    /// Continuously compounded rate (Deribit: 0).
+    pub rate: f64,
+    /// Forwards, strictly increasing by expiry.
+    pub forwards: Vec<Forward>,
+    /// Implied vols, strictly increasing by (expiry, strike, right).
+    pub vols: Vec<VolQuote>,
+}
+
+/// An instrument named by a market file, with the marks the file gives for it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InstrumentQuote {
+    /// The contract.
+    pub instrument: Instrument,
+    /// The venue's mark in the instrument's price unit: USD per coin for perpetuals and
+    /// futures; for options the value of one option in its settlement currency (coin for
+    /// inverse options, as Deribit quotes them; USD for linear ones). Kept for comparison with
+    /// the model; never used to price.
+    pub mark_price: Option<f64>,
+    /// Mark implied vol of an option (0.45 = 45 %); it is also in the underlying's vols.
+    pub mark_iv: Option<f64>,
+}
+
+/// A whole market file: valuation time, per-coin data and the instruments it lists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarketData {
+    /// The valuation time every time to expiry is measured from.
+    pub valuation_time: Timestamp,
+    /// One entry per coin, in the order the file gives them (Deribit CSV: sorted by code).
+    pub underlyings: Vec<UnderlyingData>,
+    /// Listed instruments, sorted by (underlying, settlement, kind, expiry, strike, right).
+    pub instruments: Vec<InstrumentQuote>,
+}
+
+impl UnderlyingData {
+    /// The borrowed view the core works with.
+    pub fn view(&self) -> UnderlyingMarket<'_> {
+        UnderlyingMarket {
+            asset: self.asset,
+            index_price: self.index_price,
+            perpetual_price: self.perpetual_price,
+            rate: self.rate,
+            forwards: &self.forwards,
+            vols: &self.vols,
+        }
+    }
+}
+
+impl MarketData {
+    /// One view per underlying, to pass to [`MarketData::snapshot`].
+    pub fn views(&self) -> Vec<UnderlyingMarket<'_>> {
+        self.underlyings.iter().map(UnderlyingData::view).collect()
+    }
+
+    /// The validated snapshot over `views` (from [`MarketData::views`]) at this market's time.
+    pub fn snapshot<'a>(
+        &self,
+        views: &'a [UnderlyingMarket<'a>],
+    ) -> Result<MarketSnapshot<'a>, crate::Error> {
+        MarketSnapshot::new(self.valuation_time, views)
+    }
+
+    /// Data of one coin.
+    pub fn underlying(&self, asset: Asset) -> Option<&UnderlyingData> {
+        self.underlyings.iter().find(|u| u.asset == asset)
+    }
+
+    /// The options among the listed instruments, in listing order.
+    pub fn options(&self) -> impl Iterator<Item = &InstrumentQuote> {
+        self.instruments
+            .iter()
+            .filter(|q| matches!(q.instrument.kind, Kind::Option { .. }))
+    }
+}
+
+/// Total order of instruments used to list them: underlying, settlement, kind (spot,
+/// perpetual, future, option), expiry, strike, right.
+pub fn instrument_order(a: &Instrument, b: &Instrument) -> Ordering {
+    fn key(i: &Instrument) -> (u8, Timestamp, f64, Option<Right>) {
+        match i.kind {
+            Kind::Spot => (0, Timestamp(i64::MIN), 0.0, None),
+            Kind::Perpetual => (1, Timestamp(i64::MIN), 0.0, None),
+            Kind::Future { expiry } => (2, expiry, 0.0, None),
+            Kind::Option {
+                expiry,
+                strike,
+                right,
+            } => (3, expiry, strike, Some(right)),
+        }
+    }
+    let (ka, kb) = (key(a), key(b));
+    a.underlying
+        .cmp(&b.underlying)
+        .then(a.settlement.cmp(&b.settlement))
+        .then(ka.0.cmp(&kb.0))
+        .then(ka.1.cmp(&kb.1))
+        .then(ka.2.total_cmp(&kb.2))
+        .then(ka.3.cmp(&kb.3))
+}
+
+/// Collects a market entry by entry, remembering where each came from, then sorts, rejects
+/// duplicates and validates. Shared by every market reader so the rules live in one place.
+#[derive(Debug)]
+pub struct MarketBuilder<'p> {
+    file: &'p Path,
+    valuation_time: Timestamp,
+    underlyings: Vec<(UnderlyingData, Location)>,
+    forwards: Vec<(Asset, Forward, Location)>,
+    vols: Vec<(Asset, VolQuote, Location)>,
+    instruments: Vec<(InstrumentQuote, Location)>,
+}
+
+impl<'p> MarketBuilder<'p> {
+    /// An empty market read from `file` (used only in error messages).
+    pub fn new(file: &'p Path, valuation_time: Timestamp) -> Self {
+        MarketBuilder {
+            file,
+            valuation_time,
+            underlyings: Vec::new(),
+            forwards: Vec::new(),
+            vols: Vec::new(),
+            instruments: Vec::new(),
+        }
+    }
+
+    fn err(&self, at: &Location, kind: FormatErrorKind) -> FormatError {
+        FormatError::new(self.file, at.clone(), kind)
+    }
+
+    /// Adds a coin (its forwards and vols may be empty and added later).
+    pub fn underlying(&mut self, data: UnderlyingData, at: Location) -> Result<(), FormatError> {
+        if self.underlyings.iter().any(|(u, _)| u.asset == data.asset) {
+            return Err(self.err(
+                &at,
+                FormatErrorKind::Duplicate {
+                    what: "underlying",
+                    key: data.asset.to_string(),
+                },
+            ));
+        }
+        self.underlyings.push((data, at));
+        Ok(())
+    }
+
+    /// Adds the forward of one expiry of `asset`. The same expiry twice is an error unless the
+    /// prices are equal bit for bit (a future's mark restating the forward).
+    pub fn forward(&mut self, asset: Asset, fwd: Forward, at: Location) -> Result<(), FormatError> {
+        self.known(asset, &at)?;
+        if let Some((_, prev, prev_at)) = self
+            .forwards
+            .iter()
+            .find(|(a, f, _)| *a == asset && f.expiry == fwd.expiry)
+        {
+            return Err(if prev.price == fwd.price {
+                self.err(
+                    &at,
+                    FormatErrorKind::Duplicate {
+                        what: "forward",
+                        key: format!("{asset} {}", fwd.expiry),
+                    },
+                )
+            } else {
+                self.err(
+                    &at,
+                    FormatErrorKind::Conflict(format!(
+                        "forward {} for {asset} expiry {} disagrees with {} at {}",
+                        fwd.price,
+                        fwd.expiry,
+                        prev.price,
+                        describe(prev_at)
+                    )),
+                )
+            });
+        }
+        self.forwards.push((asset, fwd, at));
+        Ok(())
+    }
+
+    /// True if a forward for this expiry of `asset` was already added.
+    pub fn has_forward(&self, asset: Asset, expiry: Timestamp) -> Option<f64> {
+        self.forwards
+            .iter()
+            .find(|(a, f, _)| *a == asset && f.expiry == expiry)
+            .map(|(_, f, _)| f.price)
+    }
+
+    /// Adds one listed instrument; an option's `mark_iv` also becomes a vol quote.
+    pub fn instrument(&mut self, quote: InstrumentQuote, at: Location) -> Result<(), FormatError> {
+        let inst = quote.instrument;
+        self.known(inst.underlying, &at)?;
+        if self.instruments.iter().any(|(q, _)| q.instrument == inst) {
+            return Err(self.err(
+                &at,
+                FormatErrorKind::Duplicate {
+                    what: "instrument",
+                    key: inst.to_string(),
+                },
+            ));
+        }
+        if let (
+            Kind::Option {
+                expiry,
+                strike,
+                right,
+            },
+            Some(vol),
+        ) = (inst.kind, quote.mark_iv)
+        {
+            let q = VolQuote {
+                expiry,
+                strike,
+                right,
+                vol,
+            };
+            // An inverse and a linear option with the same terms share one vol surface entry.
+            match self
+                .vols
+                .iter()
+                .find(|(a, v, _)| *a == inst.underlying && same_key(v, &q))
+            {
+                Some((_, v, _)) if v.vol == vol => {}
+                Some((_, v, prev_at)) => {
+                    return Err(self.err(
+                        &at,
+                        FormatErrorKind::Conflict(format!(
+                            "mark_iv {vol} of {inst} disagrees with vol {} at {} for the same expiry, strike and right",
+                            v.vol,
+                            describe(prev_at)
+                        )),
+                    ));
+                }
+                None => self.vols.push((inst.underlying, q, at.clone())),
+            }
+        }
+        self.instruments.push((quote, at));
+        Ok(())
+    }
+
+    /// Sets the perpetual mark of `asset`.
+    pub fn perpetual(
+        &mut self,
+        asset: Asset,
+        price: f64,
+        at: &Location,
+    ) -> Result<(), FormatError> {
+        self.known(asset, at)?;
+        if let Some((u, _)) = self.underlyings.iter_mut().find(|(u, _)| u.asset == asset) {
+            u.perpetual_price = price;
+        }
+        Ok(())
+    }
+
+    fn known(&self, asset: Asset, at: &Location) -> Result<(), FormatError> {
+        if self.underlyings.iter().any(|(u, _)| u.asset == asset) {
+            Ok(())
+        } else {
+            Err(self.err(at, FormatErrorKind::UnknownCurrency(asset.to_string())))
+        }
+    }
+
+    /// Sorts, checks that every listed option and future has a forward, and validates the
+    /// whole market with the core.
+    pub fn finish(self) -> Result<MarketData, FormatError> {
+        for (q, at) in &self.instruments {
+            if let Some(expiry) = q.instrument.expiry() {
+                if self.has_forward(q.instrument.underlying, expiry).is_none() {
+                    return Err(self.err(
+                        at,
+                        FormatErrorKind::Missing("forward for this instrument's expiry"),
+                    ));
+                }
+            }
+        }
+        let file = self.file;
+        let mut underlyings = Vec::with_capacity(self.underlyings.len());
+        for (mut u, _) in self.underlyings {
+            u.forwards = self
+                .forwards
+                .iter()
+                .filter(|(a, ..)| *a == u.asset)
+                .map(|(_, f, _)| *f)
+                .collect();
+            u.forwards.sort_by_key(|f| f.expiry);
+            u.vols = self
+                .vols
+                .iter()
+                .filter(|(a, ..)| *a == u.asset)
+                .map(|(_, v, _)| *v)
+                .collect();
+            u.vols.sort_by(vol_order);
+            underlyings.push(u);
+        }
+        let mut instruments: Vec<InstrumentQuote> =
+            self.instruments.into_iter().map(|(q, _)| q).collect();
+        instruments.sort_by(|a, b| instrument_order(&a.instrument, &b.instrument));
+        let market = MarketData {
+            valuation_time: self.valuation_time,
+            underlyings,
+            instruments,
+        };
+        let views = market.views();
+        market
+            .snapshot(&views)
+            .map_err(|e| FormatError::new(file, Location::File, FormatErrorKind::Market(e)))?;
+        Ok(market)
+    }
+}
+
+fn same_key(a: &VolQuote, b: &VolQuote) -> bool {
+    vol_order(a, b) == Ordering::Equal
+}
+
+fn vol_order(a: &VolQuote, b: &VolQuote) -> Ordering {
+    a.expiry
+        .cmp(&b.expiry)
+        .then(a.strike.total_cmp(&b.strike))
+        .then(a.right.cmp(&b.right))
+}
+
+fn describe(at: &Location) -> String {
+    match at {
+        Location::File => "another entry".to_string(),
+        Location::Line { line, .. } => format!("line {line}"),
+        Location::Path(p) => format!("`{p}`"),
+    }
+}

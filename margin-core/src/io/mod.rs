@@ -1,0 +1,210 @@
+//! File formats, written once and shared by the CLI and the C FFI (compiled with `std` only).
+//!
+//! | format | reader | writer |
+//! |---|---|---|
+//! | market JSON ([`market_json`]) | [`parse_market_json`] | [`write_market_json`] |
+//! | Deribit option-chain CSV ([`deribit`]) | [`parse_deribit_chain`] | — |
+//! | portfolio JSON / CSV ([`portfolio`]) | [`parse_portfolio_json`], [`parse_portfolio_csv`] | [`write_portfolio_json`], [`write_portfolio_csv`] |
+//!
+//! [`read_market`] and [`read_portfolio`] open a file and pick the format from its extension
+//! (`.json`, `.csv`) or, failing that, from its content (JSON starts with `{`). Every reader
+//! returns a [`FormatError`] naming the file, the line (CSV) or JSON path, and what was
+//! expected; none panics. Readers check numbers at the boundary (finite, positive where a
+//! price must be) and hand the core only data its validators accept.
+//!
+//! Determinism: JSON numbers are parsed with correct rounding (`serde_json`'s
+//! `float_roundtrip`), like Rust's `str::parse::<f64>` used for CSV, so the same decimal gives
+//! the same bits whichever format carries it. Nothing here iterates a hash map.
+
+pub mod deribit;
+mod error;
+pub mod market;
+pub mod market_json;
+pub mod portfolio;
+
+pub use deribit::parse_deribit_chain;
+pub use error::{FormatError, FormatErrorKind, Location};
+pub use market::{InstrumentQuote, MarketData, UnderlyingData};
+pub use market_json::{parse_market_json, write_market_json};
+pub use portfolio::{
+    Portfolio, PortfolioDefaults, Position, parse_portfolio_csv, parse_portfolio_json,
+    write_portfolio_csv, write_portfolio_json,
+};
+
+use crate::instrument::{Asset, Instrument};
+use crate::time::Timestamp;
+use std::path::Path;
+
+/// Largest accepted |position size|, in coins of the underlying: anything larger is a typo.
+pub const MAX_ABS_SIZE: f64 = 1e9;
+
+/// The two text formats the readers understand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// A JSON document.
+    Json,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+/// The format of `path` with content `text`: by extension (`.json`, `.csv`, any case) when it
+/// has one of those, else by content (a first non-blank `{` means JSON, anything else CSV).
+/// An extension that contradicts the content (`.csv` holding `{...}`, or `.json` not starting
+/// with `{`) is an error rather than a confusing parse failure.
+pub fn detect_format(path: &Path, text: &str) -> Result<FileFormat, FormatError> {
+    let looks_json = text.trim_start().starts_with('{');
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let unknown = |msg: &str| {
+        FormatError::new(
+            path,
+            Location::File,
+            FormatErrorKind::UnknownFormat(msg.to_string()),
+        )
+    };
+    match ext.as_deref() {
+        Some("json") if looks_json => Ok(FileFormat::Json),
+        Some("json") => Err(unknown(
+            "the extension is .json but the content does not start with `{`",
+        )),
+        Some("csv") if looks_json => Err(unknown(
+            "the extension is .csv but the content looks like JSON",
+        )),
+        Some("csv") => Ok(FileFormat::Csv),
+        _ if looks_json => Ok(FileFormat::Json),
+        _ => Ok(FileFormat::Csv),
+    }
+}
+
+/// Reads a whole file as UTF-8 text.
+pub fn read_text(path: &Path) -> Result<String, FormatError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| FormatError::new(path, Location::File, FormatErrorKind::Io(e)))
+}
+
+/// Reads a market file: market JSON or a Deribit option-chain CSV.
+pub fn read_market(path: &Path) -> Result<MarketData, FormatError> {
+    let text = read_text(path)?;
+    match detect_format(path, &text)? {
+        FileFormat::Json => parse_market_json(&text, path),
+        FileFormat::Csv => parse_deribit_chain(&text, path),
+    }
+}
+
+/// Reads a portfolio file (JSON, or CSV completed by `defaults`).
+pub fn read_portfolio(path: &Path, defaults: &PortfolioDefaults) -> Result<Portfolio, FormatError> {
+    let text = read_text(path)?;
+    match detect_format(path, &text)? {
+        FileFormat::Json => parse_portfolio_json(&text, path),
+        FileFormat::Csv => parse_portfolio_csv(&text, path, defaults),
+    }
+}
+
+/// The boundary checks every reader applies, producing errors located in one file.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ctx<'p> {
+    pub file: &'p Path,
+}
+
+impl<'p> Ctx<'p> {
+    pub fn err(&self, at: &Location, kind: FormatErrorKind) -> FormatError {
+        FormatError::new(self.file, at.clone(), kind)
+    }
+
+    pub fn finite(&self, x: f64, what: &'static str, at: &Location) -> Result<f64, FormatError> {
+        if x.is_finite() {
+            Ok(x)
+        } else {
+            Err(self.err(at, FormatErrorKind::NonFinite(what)))
+        }
+    }
+
+    pub fn positive(&self, x: f64, what: &'static str, at: &Location) -> Result<f64, FormatError> {
+        let x = self.finite(x, what, at)?;
+        if x > 0.0 {
+            Ok(x)
+        } else {
+            Err(self.err(at, FormatErrorKind::NonPositive { what, value: x }))
+        }
+    }
+
+    pub fn non_negative(
+        &self,
+        x: f64,
+        what: &'static str,
+        at: &Location,
+    ) -> Result<f64, FormatError> {
+        let x = self.finite(x, what, at)?;
+        if x >= 0.0 {
+            Ok(x)
+        } else {
+            Err(self.err(at, FormatErrorKind::Negative { what, value: x }))
+        }
+    }
+
+    pub fn size(&self, x: f64, at: &Location) -> Result<f64, FormatError> {
+        if x.is_finite() && x.abs() <= MAX_ABS_SIZE {
+            Ok(x)
+        } else {
+            Err(self.err(at, FormatErrorKind::AbsurdSize(x)))
+        }
+    }
+
+    pub fn number(&self, text: &str, at: &Location) -> Result<f64, FormatError> {
+        text.trim()
+            .parse::<f64>()
+            .map_err(|_| self.err(at, FormatErrorKind::NotANumber(text.to_string())))
+    }
+
+    pub fn time(&self, text: &str, at: &Location) -> Result<Timestamp, FormatError> {
+        Timestamp::parse_iso8601(text.trim())
+            .map_err(|_| self.err(at, FormatErrorKind::BadTime(text.to_string())))
+    }
+
+    pub fn symbol(&self, text: &str, at: &Location) -> Result<Instrument, FormatError> {
+        Instrument::parse(text.trim()).map_err(|error| {
+            self.err(
+                at,
+                FormatErrorKind::BadSymbol {
+                    symbol: text.to_string(),
+                    error,
+                },
+            )
+        })
+    }
+
+    pub fn asset(&self, text: &str, at: &Location) -> Result<Asset, FormatError> {
+        Asset::new(text.trim())
+            .ok_or_else(|| self.err(at, FormatErrorKind::UnknownCurrency(text.to_string())))
+    }
+}
+
+/// A CSV location: 1-based line and column name.
+pub(crate) fn cell(line: u64, column: &str) -> Location {
+    Location::Line {
+        line,
+        column: Some(column.to_string()),
+    }
+}
+
+/// Maps a `csv` crate error to a located [`FormatError`].
+pub(crate) fn csv_error(file: &Path, e: &csv::Error) -> FormatError {
+    let line = e.position().map(|p| p.line());
+    let location = match line {
+        Some(line) => Location::Line { line, column: None },
+        None => Location::File,
+    };
+    let msg = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("expected {expected_len} fields, found {len}"),
+        csv::ErrorKind::Utf8 { .. } => "invalid UTF-8".to_string(),
+        _ => e.to_string(),
+    };
+    FormatError::new(file, location, FormatErrorKind::Csv(msg))
+}
+
+#[cfg(test)]
+mod tests;

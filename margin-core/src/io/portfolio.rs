@@ -1,0 +1,213 @@
+//! Portfolio files: an account's equity and positions.
+//!
+//! JSON:
+//!
+//! ```json
+//! {"account": "A1", "currency": "BTC", "equity": 1.5,
+//!  "positions": [{"instrument": "BTC-PERPETUAL", "size": 0.31},
+//!                {"instrument": "BTC-27MAR26-90000-C", "size": -5}]}
+//! ```
+//!
+//! CSV: a header `instrument,size` and one position per line. A CSV carries no account data,
+//! so [`PortfolioDefaults`] supplies it (the CLI fills it from flags): `account` defaults to
+//! the file stem, `currency` to the underlying of the first position, `equity` to 0.
+//!
+//! Rules: `currency` is an upper-case coin code; `equity` is finite (it may be zero or
+//! negative: an underwater account is a valid input to a margin check); sizes are in coins of
+//! the underlying, signed (negative = short), finite with |size| ≤ [`super::MAX_ABS_SIZE`];
+//! each instrument appears once. Unknown JSON fields are errors.
+
+use super::error::{FormatError, FormatErrorKind, Location};
+use super::{Ctx, cell, csv_error};
+use crate::instrument::{Asset, Instrument};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// One holding.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Position {
+    /// The contract.
+    pub instrument: Instrument,
+    /// Signed size in coins of the underlying (negative = short).
+    pub size: f64,
+}
+
+/// An account's positions, with the equity that backs them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Portfolio {
+    /// Account identifier (free text).
+    pub account: String,
+    /// Margin currency of the account, e.g. `BTC`.
+    pub currency: Asset,
+    /// Account equity in `currency`.
+    pub equity: f64,
+    /// Positions, in file order, each instrument once.
+    pub positions: Vec<Position>,
+}
+
+/// Account data for a CSV portfolio, which has only positions. `None` fields take the
+/// documented defaults (file stem, first position's underlying, 0).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PortfolioDefaults {
+    /// Account identifier.
+    pub account: Option<String>,
+    /// Margin currency.
+    pub currency: Option<Asset>,
+    /// Equity in the margin currency.
+    pub equity: Option<f64>,
+}
+
+#[derive(serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawPortfolio {
+    account: String,
+    currency: String,
+    equity: f64,
+    positions: Vec<RawPosition>,
+}
+
+#[derive(serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawPosition {
+    instrument: String,
+    size: f64,
+}
+
+/// Appends a position, rejecting a repeated instrument.
+fn push_unique(
+    ctx: &Ctx<'_>,
+    positions: &mut Vec<Position>,
+    p: Position,
+    at: &Location,
+) -> Result<(), FormatError> {
+    if positions.iter().any(|q| q.instrument == p.instrument) {
+        return Err(ctx.err(
+            at,
+            FormatErrorKind::Duplicate {
+                what: "position",
+                key: p.instrument.to_string(),
+            },
+        ));
+    }
+    positions.push(p);
+    Ok(())
+}
+
+/// Parses portfolio JSON (see the module docs); `file` names the source in errors.
+pub fn parse_portfolio_json(text: &str, file: &Path) -> Result<Portfolio, FormatError> {
+    let ctx = Ctx { file };
+    let raw: RawPortfolio = serde_json::from_str(text).map_err(|e| {
+        FormatError::new(file, Location::File, FormatErrorKind::Json(e.to_string()))
+    })?;
+    let currency = ctx.asset(&raw.currency, &Location::Path("currency".into()))?;
+    let equity = ctx.finite(raw.equity, "equity", &Location::Path("equity".into()))?;
+    let mut positions = Vec::with_capacity(raw.positions.len());
+    for (i, p) in raw.positions.iter().enumerate() {
+        let instrument = ctx.symbol(
+            &p.instrument,
+            &Location::Path(format!("positions[{i}].instrument")),
+        )?;
+        let at = Location::Path(format!("positions[{i}].size"));
+        let size = ctx.size(p.size, &at)?;
+        push_unique(
+            &ctx,
+            &mut positions,
+            Position { instrument, size },
+            &Location::Path(format!("positions[{i}]")),
+        )?;
+    }
+    Ok(Portfolio {
+        account: raw.account,
+        currency,
+        equity,
+        positions,
+    })
+}
+
+/// Parses a portfolio CSV with header `instrument,size` (extra columns are ignored), taking
+/// account data from `defaults` (see the module docs).
+pub fn parse_portfolio_csv(
+    text: &str,
+    file: &Path,
+    defaults: &PortfolioDefaults,
+) -> Result<Portfolio, FormatError> {
+    let ctx = Ctx { file };
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| csv_error(file, &e))?.clone();
+    let column = |name: &'static str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| ctx.err(&cell(1, name), FormatErrorKind::Missing("column")))
+    };
+    let (c_inst, c_size) = (column("instrument")?, column("size")?);
+    let mut positions = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_error(file, &e))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let instrument = ctx.symbol(record.get(c_inst).unwrap_or(""), &cell(line, "instrument"))?;
+        let at = cell(line, "size");
+        let size = ctx.size(ctx.number(record.get(c_size).unwrap_or(""), &at)?, &at)?;
+        push_unique(
+            &ctx,
+            &mut positions,
+            Position { instrument, size },
+            &Location::Line { line, column: None },
+        )?;
+    }
+    let currency = match (defaults.currency, positions.first()) {
+        (Some(c), _) => c,
+        (None, Some(p)) => p.instrument.underlying,
+        (None, None) => {
+            return Err(ctx.err(
+                &Location::File,
+                FormatErrorKind::Missing(
+                    "currency (no positions to take it from; pass it explicitly)",
+                ),
+            ));
+        }
+    };
+    let equity = ctx.finite(defaults.equity.unwrap_or(0.0), "equity", &Location::File)?;
+    let account = defaults.account.clone().unwrap_or_else(|| {
+        file.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    Ok(Portfolio {
+        account,
+        currency,
+        equity,
+        positions,
+    })
+}
+
+/// Writes `portfolio` as pretty JSON that [`parse_portfolio_json`] reads back equal.
+pub fn write_portfolio_json(portfolio: &Portfolio) -> String {
+    let raw = RawPortfolio {
+        account: portfolio.account.clone(),
+        currency: portfolio.currency.to_string(),
+        equity: portfolio.equity,
+        positions: portfolio
+            .positions
+            .iter()
+            .map(|p| RawPosition {
+                instrument: p.instrument.to_string(),
+                size: p.size,
+            })
+            .collect(),
+    };
+    // Plain strings and finite floats: serialisation cannot fail.
+    serde_json::to_string_pretty(&raw).unwrap_or_default()
+}
+
+/// Writes the positions of `portfolio` as `instrument,size` CSV (account data is not part of
+/// the CSV form). Sizes use Rust's shortest round-trip float formatting.
+pub fn write_portfolio_csv(portfolio: &Portfolio) -> String {
+    let mut out = String::from("instrument,size\n");
+    for p in &portfolio.positions {
+        let _ = writeln!(out, "{},{}", p.instrument, p.size);
+    }
+    out
+}
