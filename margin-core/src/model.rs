@@ -128,6 +128,9 @@ pub struct Grid {
 
 /// The family of a model, with its parameters.
 #[derive(Debug, Clone, PartialEq)]
+// The grid variant holds its moves inline (no allocator in the core); a model is built once
+// per run, so its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Family {
     /// Deribit portfolio margin: worst case over a 9 × 3 grid plus an 8-move extended table, roll
     /// shock; MM = `mm_factor` × risk-matrix margin, IM = risk-matrix margin.

@@ -112,17 +112,23 @@ impl TenorScaling {
 impl VolShock {
     /// The shocked vol of an option with vol `sigma` and `dte_days` to expiry.
     pub fn apply(&self, sigma: f64, dte_days: f64, tenor: &TenorScaling) -> f64 {
+        self.apply_scaled(sigma, || tenor.scale(dte_days), tenor.min_vol_up)
+    }
+
+    /// [`VolShock::apply`] with the tenor scale supplied by `scale` (called only for tenor
+    /// shocks), so a caller shocking one option many times computes `(30/DTE)^p` once.
+    pub fn apply_scaled(&self, sigma: f64, scale: impl FnOnce() -> f64, min_vol_up: f64) -> f64 {
         let shocked = match *self {
             VolShock::None => sigma,
             VolShock::Absolute(shift) => sigma + shift,
             VolShock::Tenor {
                 direction: VolDirection::Up,
                 range,
-            } => (sigma * (1.0 + range * tenor.scale(dte_days))).max(tenor.min_vol_up),
+            } => (sigma * (1.0 + range * scale())).max(min_vol_up),
             VolShock::Tenor {
                 direction: VolDirection::Down,
                 range,
-            } => sigma * (1.0 - range * tenor.scale(dte_days)),
+            } => sigma * (1.0 - range * scale()),
         };
         shocked.max(MIN_SHOCKED_VOL)
     }
