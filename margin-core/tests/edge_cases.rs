@@ -2,11 +2,11 @@
 
 mod synthetic;
 
-use synthetic::*;
 use margin_core::Error;
 use margin_core::account::{self, Account};
 use margin_core::model::Model;
 use margin_core::risk::Position;
+use synthetic::*;
 
 fn pos(instrument: usize, size: f64) -> Position {
     Position { instrument, size }

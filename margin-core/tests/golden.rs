@@ -4,7 +4,6 @@
 
 mod synthetic;
 
-use synthetic::close;
 use margin_core::market::{Forward, MarketSnapshot, UnderlyingMarket};
 use margin_core::model::{Family, Grid, GridParams, Model};
 use margin_core::risk::{self, Position};
@@ -12,6 +11,7 @@ use margin_core::standard::{
     self, DERIBIT_BTC_DELTA_ONE, DERIBIT_OPTION_RATES, DERIBIT_SOL_USDC_DELTA_ONE, Requirement,
 };
 use margin_core::{Asset, Instrument, Right, Timestamp};
+use synthetic::close;
 
 fn assert_req(got: Requirement, initial: f64, maintenance: f64) {
     assert!(

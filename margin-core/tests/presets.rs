@@ -3,12 +3,12 @@
 
 mod synthetic;
 
-use synthetic::*;
 use margin_core::account::{self, Account};
 use margin_core::model::{Family, Model, PRESETS};
 use margin_core::risk::Position;
 use margin_core::scenario::{DERIBIT_EXTENDED_MOVES, ScenarioKind};
 use serde_json::Value;
+use synthetic::*;
 
 fn load(name: &str) -> Value {
     let path = format!("{}/../presets/{name}.json", env!("CARGO_MANIFEST_DIR"));

@@ -19,12 +19,12 @@
 
 mod synthetic;
 
-use synthetic::*;
 use margin_core::account::{self, Account, Margin};
 use margin_core::model::Model;
 use margin_core::risk::{self, Position, RiskArrays};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use synthetic::*;
 
 const CASES: u32 = 48;
 
