@@ -116,3 +116,67 @@ fn pricing_a_whole_chain_allocates_nothing() {
         rows.len()
     );
 }
+
+/// The scenario engine on the whole chain: generating a preset's scenarios, building the risk
+/// arrays, an account's margin, a what-if and the isolated margins allocate nothing (storage
+/// and scratch are the caller's, allocated before the counter is armed).
+#[test]
+fn scenario_engine_allocates_nothing() {
+    use margin_core::account::{self, Account};
+    use margin_core::model::Model;
+    use margin_core::risk::{Position, RiskArrays, RiskStorage};
+    use margin_core::scenario::ScenarioSet;
+
+    let rows = load_chain(CHAIN_20260822);
+    let owned = chain_market(&rows);
+    let views: Vec<UnderlyingMarket<'_>> = owned.iter().map(|u| u.view()).collect();
+    let snapshot = MarketSnapshot::new(rows[0].timestamp, &views).expect("valid snapshot");
+    let instruments: Vec<Instrument> = rows.iter().map(|r| r.instrument).collect();
+    let n = instruments.len();
+    for name in margin_core::model::PRESETS {
+        let model = Model::preset(name).unwrap();
+        let probe = model.scenarios().unwrap();
+        let s = probe.len();
+        let mut inputs = vec![snapshot.inputs(&instruments[0]).unwrap(); n];
+        let first = valuation(&instruments[0], &inputs[0]).unwrap();
+        let mut vals = vec![first; n];
+        let mut pnl = vec![0.0; n * s];
+        let btc = instruments[0].underlying;
+        let positions: Vec<Position> = (0..n)
+            .filter(|&i| instruments[i].underlying == btc)
+            .step_by(20)
+            .enumerate()
+            .map(|(k, instrument)| Position {
+                instrument,
+                size: if k % 2 == 0 { 1.0 } else { -1.5 },
+            })
+            .collect();
+        let mut scratch = vec![0.0; s * account::MAX_UNDERLYINGS];
+        let mut isolated = vec![0.0; positions.len()];
+
+        let (im, count) = allocations_in(|| {
+            let scenarios = model.scenarios().unwrap();
+            let set = ScenarioSet::new(&scenarios, model.tenor()).unwrap();
+            let storage = RiskStorage {
+                inputs: &mut inputs,
+                valuations: &mut vals,
+                pnl: &mut pnl,
+            };
+            let arrays = RiskArrays::build(snapshot, set, &instruments, storage).unwrap();
+            let acct = Account::new(&arrays, btc, 10.0, &positions).unwrap();
+            let m = account::margin(&arrays, &model, &acct, &mut scratch).unwrap();
+            let order = Position {
+                instrument: positions[1].instrument + 1,
+                size: 2.0,
+            };
+            let w = account::what_if(&arrays, &model, &acct, &scratch, order).unwrap();
+            account::isolated(&arrays, &model, &acct, &mut scratch, &mut isolated).unwrap();
+            black_box(w.initial) + m.initial
+        });
+        assert!(im > 0.0, "{name}");
+        assert_eq!(
+            count, 0,
+            "{name}: the scenario engine allocated {count} times"
+        );
+    }
+}
