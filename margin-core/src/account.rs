@@ -266,6 +266,9 @@ pub fn what_if(
 
 /// Margin of each position held alone (its isolated margin), written to `out[i]` as initial
 /// margin. The sum minus the portfolio's initial margin is the margin benefit of netting.
+///
+/// This reuses `scratch`, so afterwards it no longer holds the account's P&L: call [`margin`]
+/// again before the next [`what_if`].
 pub fn isolated(
     arrays: &RiskArrays<'_>,
     model: &Model,
