@@ -368,6 +368,14 @@ fn evaluate<P>(
 where
     P: Iterator<Item = Position> + Clone,
 {
+    model.validate()?;
+    if model.scenario_count() != arrays.scenarios().len() {
+        // Arrays built from another model's scenarios would be read under the wrong rules.
+        return Err(Error::OutOfRange {
+            what: "scenario count of the risk arrays (built for another model?)",
+            value: arrays.scenarios().len() as f64,
+        });
+    }
     let rule = match &model.family {
         Family::Deribit(p) => CellRule {
             gain_offset: p.pnl_offset,

@@ -285,61 +285,119 @@ impl Model {
         }
     }
 
-    /// Checks the parameters and generates the scenarios.
-    pub fn scenarios(&self) -> Result<Scenarios, Error> {
-        let mut buf = [Scenario::standard(0.0, VolShock::None); MAX_SCENARIOS];
-        let n = match &self.family {
+    /// Checks every scalar parameter: finite, and within its range (rates, factors and caps
+    /// not negative; scan ranges, `mm_factor`, `im_ratio` positive; counts whole). Called by
+    /// [`Model::scenarios`] and by every margin calculation, so a model changed after its
+    /// arrays were built cannot produce a number from invalid parameters.
+    pub fn validate(&self) -> Result<(), Error> {
+        self.tenor().validate()?;
+        match &self.family {
             Family::Deribit(p) => {
-                let buckets = whole(p.buckets_count, "buckets_count", 1.0, 20.0)?;
+                whole(p.buckets_count, "buckets_count", 1.0, 20.0)?;
                 if p.vol_scenarios_count != 3.0 {
                     return Err(Error::NonPositive {
                         what: "vol_scenarios_count (must be 3)",
                         value: p.vol_scenarios_count,
                     });
                 }
+                positive(p.price_range, "price_range")?;
                 positive(p.mm_factor, "mm_factor")?;
-                non_negative(p.pnl_offset, "pnl_offset")?;
-                non_negative(p.extended_dampener, "extended_dampener")?;
-                non_negative(p.annualised_move_risk, "annualised_move_risk")?;
-                non_negative(p.min_annualised_move, "min_annualised_move")?;
-                non_negative(p.naked_short_per_strike, "naked_short_per_strike")?;
+                for (x, what) in [
+                    (p.volatility_range_up, "volatility_range_up"),
+                    (p.volatility_range_down, "volatility_range_down"),
+                    (p.pnl_offset, "pnl_offset"),
+                    (p.max_offsetable_pnl, "max_offsetable_pnl"),
+                    (p.extended_dampener, "extended_dampener"),
+                    (p.extended_table_factor, "extended_table_factor"),
+                    (p.annualised_move_risk, "annualised_move_risk"),
+                    (p.min_annualised_move, "min_annualised_move"),
+                    (p.naked_short_per_strike, "naked_short_per_strike"),
+                ] {
+                    non_negative(x, what)?;
+                }
                 whole(p.worst_case_decimals, "worst_case_decimals", -1.0, 15.0)?;
-                scenario::deribit_grid(
-                    p.price_range,
-                    buckets as u32,
-                    non_negative(p.volatility_range_up, "volatility_range_up")?,
-                    non_negative(p.volatility_range_down, "volatility_range_down")?,
-                    &DERIBIT_EXTENDED_MOVES,
-                    &mut buf,
-                )?
             }
             Family::Span(p) => {
+                positive(p.price_scan_range, "price_scan_range")?;
+                positive(p.extreme_move_multiple, "extreme_move_multiple")?;
                 positive(p.im_ratio, "im_ratio")?;
-                non_negative(p.short_option_minimum, "short_option_minimum")?;
-                scenario::span16(
-                    p.price_scan_range,
-                    non_negative(p.volatility_scan_range, "volatility_scan_range")?,
-                    positive(p.extreme_move_multiple, "extreme_move_multiple")?,
-                    non_negative(p.extreme_move_cover, "extreme_move_cover")?,
-                    non_negative(p.look_ahead_days, "look_ahead_days")? / 365.0,
-                    &mut buf,
-                )?
+                for (x, what) in [
+                    (p.volatility_scan_range, "volatility_scan_range"),
+                    (p.extreme_move_cover, "extreme_move_cover"),
+                    (p.look_ahead_days, "look_ahead_days"),
+                    (p.short_option_minimum, "short_option_minimum"),
+                ] {
+                    non_negative(x, what)?;
+                }
             }
             Family::Grid(g) => {
                 positive(g.params.mm_factor, "mm_factor")?;
-                let mut vols: heapless::Vec<VolShock, 3> = heapless::Vec::new();
-                let (up, down) = (g.params.volatility_range_up, g.params.volatility_range_down);
-                let tenor = |direction, range| VolShock::Tenor { direction, range };
-                for v in [
-                    (up > 0.0).then(|| tenor(VolDirection::Up, up)),
-                    Some(VolShock::None),
-                    (down > 0.0).then(|| tenor(VolDirection::Down, down)),
-                ]
-                .into_iter()
-                .flatten()
-                {
-                    let _ = vols.push(v);
+                for (x, what) in [
+                    (g.params.volatility_range_up, "volatility_range_up"),
+                    (g.params.volatility_range_down, "volatility_range_down"),
+                    (g.params.delta_minimum_net, "delta_minimum_net"),
+                    (g.params.delta_minimum_hedged, "delta_minimum_hedged"),
+                ] {
+                    non_negative(x, what)?;
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// How many scenarios [`Model::scenarios`] generates, without generating them (a cheap
+    /// check that risk arrays were built for this model).
+    pub fn scenario_count(&self) -> usize {
+        match &self.family {
+            Family::Deribit(p) => {
+                3 * (2 * p.buckets_count as usize + 1) + DERIBIT_EXTENDED_MOVES.len()
+            }
+            Family::Span(_) => 16,
+            Family::Grid(g) => g.price_moves.len() * self.grid_vol_shocks(g).len(),
+        }
+    }
+
+    /// The grid's vol states: up (if its range is positive), unchanged, down (likewise).
+    fn grid_vol_shocks(&self, g: &Grid) -> heapless::Vec<VolShock, 3> {
+        let mut vols = heapless::Vec::new();
+        let (up, down) = (g.params.volatility_range_up, g.params.volatility_range_down);
+        let tenor = |direction, range| VolShock::Tenor { direction, range };
+        for v in [
+            (up > 0.0).then(|| tenor(VolDirection::Up, up)),
+            Some(VolShock::None),
+            (down > 0.0).then(|| tenor(VolDirection::Down, down)),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let _ = vols.push(v);
+        }
+        vols
+    }
+
+    /// Checks the parameters ([`Model::validate`]) and generates the scenarios.
+    pub fn scenarios(&self) -> Result<Scenarios, Error> {
+        self.validate()?;
+        let mut buf = [Scenario::standard(0.0, VolShock::None); MAX_SCENARIOS];
+        let n = match &self.family {
+            Family::Deribit(p) => scenario::deribit_grid(
+                p.price_range,
+                p.buckets_count as u32,
+                p.volatility_range_up,
+                p.volatility_range_down,
+                &DERIBIT_EXTENDED_MOVES,
+                &mut buf,
+            )?,
+            Family::Span(p) => scenario::span16(
+                p.price_scan_range,
+                p.volatility_scan_range,
+                p.extreme_move_multiple,
+                p.extreme_move_cover,
+                p.look_ahead_days / 365.0,
+                &mut buf,
+            )?,
+            Family::Grid(g) => {
+                let vols = self.grid_vol_shocks(g);
                 let mut moves = [0.0; MAX_GRID_AXIS];
                 for (m, &(mv, _)) in moves.iter_mut().zip(&g.price_moves) {
                     *m = mv;

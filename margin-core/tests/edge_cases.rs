@@ -301,3 +301,52 @@ fn usdc_account_cross_offsets_by_hand() {
     capped.set("max_offsetable_pnl", 1_000.0).unwrap();
     check(&run(&capped), 9_800.0, 450.0, 10_250.0, -0.18);
 }
+
+/// Regression: parameters were only checked by `Model::scenarios()`, and not all of them, so
+/// a model changed after its arrays were built (or a few never-checked parameters) produced
+/// wrong numbers — a negative maintenance margin, a cap that adds losses, a silently dropped
+/// vol state — instead of an error. They are now checked wherever the model is used.
+#[test]
+fn invalid_parameters_are_errors_wherever_the_model_is_used() {
+    let model = Model::preset("deribit-btc").unwrap();
+    let arrays = arrays(&model, &BTC_INVERSE);
+    let positions = [pos(4, -1.0)];
+    let acct = Account::new(&arrays, btc(), 1.0, &positions).unwrap();
+    let mut scratch = vec![0.0; acct.scratch_len(&arrays)];
+    account::margin(&arrays, &model, &acct, &mut scratch).unwrap();
+    for (preset, name, value) in [
+        ("deribit-btc", "mm_factor", -1.0),
+        ("deribit-btc", "max_offsetable_pnl", -5.0),
+        ("deribit-btc", "extended_table_factor", -1.0),
+        ("deribit-btc", "worst_case_decimals", 2.5),
+        ("grid", "volatility_range_up", -0.4),
+        ("grid", "delta_minimum_net", -0.02),
+        ("grid", "delta_minimum_hedged", -0.01),
+        ("span16", "im_ratio", 0.0),
+        ("span16", "price_scan_range", -0.1),
+    ] {
+        let mut bad = Model::preset(preset).unwrap();
+        bad.set(name, value).unwrap();
+        assert!(
+            bad.scenarios().is_err(),
+            "{preset}.{name} = {value}: scenarios"
+        );
+        if preset == "deribit-btc" {
+            assert!(
+                account::margin(&arrays, &bad, &acct, &mut scratch).is_err(),
+                "{name} = {value}: margin"
+            );
+            account::margin(&arrays, &model, &acct, &mut scratch).unwrap();
+            assert!(
+                account::what_if(&arrays, &bad, &acct, &scratch, pos(0, 1.0)).is_err(),
+                "{name} = {value}: what_if"
+            );
+        }
+    }
+    // Arrays built for one preset and evaluated under another family's rules.
+    let span = Model::preset("span16").unwrap();
+    assert!(matches!(
+        account::margin(&arrays, &span, &acct, &mut scratch),
+        Err(Error::OutOfRange { .. })
+    ));
+}
