@@ -159,7 +159,6 @@ fn fill_row(
     row: &mut [f64],
 ) -> Result<(), Error> {
     let entry = inputs.forward;
-    let base = pricing::value(instrument, inputs, entry)?;
     let dte_days = inputs.time * 365.0;
     let store = |cell: &mut f64, pnl: f64| {
         if !pnl.is_finite() {
@@ -177,6 +176,8 @@ fn fill_row(
         let tenor = scenarios.tenor();
         let mut scale = None;
         let mut option = pricing::OptionRevaluer::new(instrument, inputs.rate)?;
+        // The current value through the revaluer too: it seeds √T and ln(F/K) of the 0 move.
+        let base = option.value(inputs.forward, inputs.vol, inputs.time)?;
         for (cell, sc) in row.iter_mut().zip(scenarios.scenarios()) {
             let shocked = shocked_inputs(
                 inputs,
@@ -192,6 +193,7 @@ fn fill_row(
         }
         return Ok(());
     }
+    let base = pricing::value(instrument, inputs, entry)?;
     for (cell, sc) in row.iter_mut().zip(scenarios.scenarios()) {
         let shocked = shocked_inputs(inputs, sc, false, || 1.0, 0.0);
         store(cell, pricing::value(instrument, &shocked, entry)? - base)?;
