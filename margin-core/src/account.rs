@@ -110,9 +110,9 @@ impl<'a> Account<'a> {
                     index,
                 });
             }
-            if !groups.contains(&underlying) {
+            if !groups.contains(underlying) {
                 groups
-                    .push(underlying)
+                    .push(*underlying)
                     .map_err(|_| too_many_underlyings())?;
             }
         }
@@ -162,7 +162,7 @@ impl<'a> Account<'a> {
             let g = self
                 .groups
                 .iter()
-                .position(|g| *g == underlying)
+                .position(|g| g == underlying)
                 .ok_or(Error::UnknownInstrument { index })?;
             each(g, p);
         }
@@ -296,12 +296,12 @@ pub fn isolated(
 }
 
 /// Checks one position (as number `index`) and returns its underlying.
-fn check_position(
-    arrays: &RiskArrays<'_>,
+fn check_position<'r>(
+    arrays: &RiskArrays<'r>,
     currency: Asset,
     p: &Position,
     index: usize,
-) -> Result<Asset, Error> {
+) -> Result<&'r Asset, Error> {
     let inst = arrays
         .instruments()
         .get(p.instrument)
@@ -312,14 +312,15 @@ fn check_position(
             size: p.size,
         });
     }
-    let settles_in = match inst.settlement {
-        Settlement::Inverse => inst.underlying,
+    // Compared by reference: this runs for every position of every what-if.
+    let settles_in = match &inst.settlement {
+        Settlement::Inverse => &inst.underlying,
         Settlement::Linear { quote } => quote,
     };
-    if settles_in != currency {
+    if *settles_in != currency {
         return Err(Error::CurrencyMismatch { index });
     }
-    Ok(inst.underlying)
+    Ok(&inst.underlying)
 }
 
 fn too_many_underlyings() -> Error {
