@@ -8,7 +8,7 @@ use crate::addon::{self, LineItem};
 use crate::error::Error;
 use crate::instrument::{Asset, Settlement};
 use crate::measure::{self, CellRule};
-use crate::model::{Family, Model};
+use crate::model::{Family, Model, PresetId};
 use crate::risk::{Position, RiskArrays, axpy};
 use crate::scenario::ScenarioKind;
 
@@ -64,6 +64,8 @@ pub struct Margin {
     pub free_collateral: f64,
     /// Healthy, margin call or liquidation.
     pub status: Status,
+    /// The preset (name, version, modified) that produced this result.
+    pub preset: PresetId,
 }
 
 impl Margin {
@@ -108,9 +110,9 @@ impl<'a> Account<'a> {
                     index,
                 });
             }
-            if !groups.contains(&underlying) {
+            if !groups.contains(underlying) {
                 groups
-                    .push(underlying)
+                    .push(*underlying)
                     .map_err(|_| too_many_underlyings())?;
             }
         }
@@ -146,6 +148,26 @@ impl<'a> Account<'a> {
         let u = arrays.instruments()[instrument].underlying;
         self.groups.iter().position(|g| *g == u)
     }
+
+    /// Re-checks every position against `arrays` (which need not be the arrays the account
+    /// was validated with) and calls `each(group, position)`: an account evaluated against
+    /// other arrays is an error, never an out-of-bounds panic or a silently wrong group.
+    fn for_each_checked(
+        &self,
+        arrays: &RiskArrays<'_>,
+        mut each: impl FnMut(usize, &Position),
+    ) -> Result<(), Error> {
+        for (index, p) in self.positions.iter().enumerate() {
+            let underlying = check_position(arrays, self.currency, p, index)?;
+            let g = self
+                .groups
+                .iter()
+                .position(|g| g == underlying)
+                .ok_or(Error::UnknownInstrument { index })?;
+            each(g, p);
+        }
+        Ok(())
+    }
 }
 
 /// Computes the account's margin, leaving each underlying's per-scenario P&L in `scratch`
@@ -166,14 +188,13 @@ pub fn margin(
     }
     let scratch = &mut scratch[..needed];
     scratch.fill(0.0);
-    for p in account.positions {
-        let g = account.group_of(arrays, p.instrument).unwrap_or(0);
+    account.for_each_checked(arrays, |g, p| {
         axpy(
             p.size,
             arrays.row(p.instrument),
             &mut scratch[g * s..(g + 1) * s],
         );
-    }
+    })?;
     let groups = account.groups.len();
     evaluate(
         arrays,
@@ -200,6 +221,7 @@ pub fn what_if(
 ) -> Result<Margin, Error> {
     // The order is reported as the position after the last one.
     let index = account.positions.len();
+    account.for_each_checked(arrays, |_, _| ())?;
     check_position(arrays, account.currency, &order, index)?;
     let held = account
         .positions
@@ -244,6 +266,9 @@ pub fn what_if(
 
 /// Margin of each position held alone (its isolated margin), written to `out[i]` as initial
 /// margin. The sum minus the portfolio's initial margin is the margin benefit of netting.
+///
+/// This reuses `scratch`, so afterwards it no longer holds the account's P&L: call [`margin`]
+/// again before the next [`what_if`].
 pub fn isolated(
     arrays: &RiskArrays<'_>,
     model: &Model,
@@ -271,12 +296,12 @@ pub fn isolated(
 }
 
 /// Checks one position (as number `index`) and returns its underlying.
-fn check_position(
-    arrays: &RiskArrays<'_>,
+fn check_position<'r>(
+    arrays: &RiskArrays<'r>,
     currency: Asset,
     p: &Position,
     index: usize,
-) -> Result<Asset, Error> {
+) -> Result<&'r Asset, Error> {
     let inst = arrays
         .instruments()
         .get(p.instrument)
@@ -287,14 +312,15 @@ fn check_position(
             size: p.size,
         });
     }
-    let settles_in = match inst.settlement {
-        Settlement::Inverse => inst.underlying,
+    // Compared by reference: this runs for every position of every what-if.
+    let settles_in = match &inst.settlement {
+        Settlement::Inverse => &inst.underlying,
         Settlement::Linear { quote } => quote,
     };
-    if settles_in != currency {
+    if *settles_in != currency {
         return Err(Error::CurrencyMismatch { index });
     }
-    Ok(inst.underlying)
+    Ok(&inst.underlying)
 }
 
 fn too_many_underlyings() -> Error {
@@ -343,6 +369,14 @@ fn evaluate<P>(
 where
     P: Iterator<Item = Position> + Clone,
 {
+    model.validate()?;
+    if model.scenario_count() != arrays.scenarios().len() {
+        // Arrays built from another model's scenarios would be read under the wrong rules.
+        return Err(Error::OutOfRange {
+            what: "scenario count of the risk arrays (built for another model?)",
+            value: arrays.scenarios().len() as f64,
+        });
+    }
     let rule = match &model.family {
         Family::Deribit(p) => CellRule {
             gain_offset: p.pnl_offset,
@@ -444,5 +478,6 @@ where
         } else {
             Status::Healthy
         },
+        preset: model.id(),
     })
 }

@@ -13,6 +13,10 @@
 //! * [`market`]: the snapshot at one explicit valuation time (index, forwards, vols, rate).
 //! * [`pricing`]: Black-76 and linear/inverse valuation with Greeks. Pure functions.
 //! * [`time`]: millisecond timestamps, civil dates and ISO-8601, without a clock.
+//! * [`scenario`], [`risk`], [`measure`], [`addon`], [`model`], [`account`]: the scenario
+//!   engine (grids, risk arrays, worst case, add-ons, presets, account margin and what-if).
+//! * [`standard`]: Deribit Standard Margin, the isolated reference portfolio margin is
+//!   compared against.
 //! * `io` (feature `std` only): the file formats — market JSON, Deribit chain CSV, portfolio
 //!   JSON/CSV — shared by the CLI and the FFI. The core itself stays `no_std` and
 //!   allocation-free without this feature.
@@ -35,6 +39,7 @@ pub mod model;
 pub mod pricing;
 pub mod risk;
 pub mod scenario;
+pub mod standard;
 pub mod time;
 
 pub use error::Error;

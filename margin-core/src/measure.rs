@@ -47,7 +47,8 @@ impl CellRule {
 pub struct Worst {
     /// Loss of the worst cell, 0 when no cell loses.
     pub loss: f64,
-    /// Index of the worst cell (the first on ties; 0 when nothing loses).
+    /// Index of the lowest cell (the first on ties), reported even when that cell is a gain
+    /// and `loss` is 0; 0 when there are no cells.
     pub index: usize,
 }
 
@@ -91,7 +92,14 @@ mod tests {
                 index: 1
             }
         );
-        assert_eq!(worst([1.0, 3.0]).loss, 0.0);
+        assert_eq!(
+            worst([3.0, 1.0, 1.0]),
+            Worst {
+                loss: 0.0,
+                index: 1
+            }
+        );
+        assert_eq!(worst([]).index, 0);
     }
 
     #[test]

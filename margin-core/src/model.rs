@@ -141,6 +141,18 @@ pub enum Family {
     Grid(Grid),
 }
 
+/// Which parameter set produced a result: every [`crate::account::Margin`] carries one, so a
+/// number can always be traced to its preset file and effective date (methodologies §11.2.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PresetId {
+    /// Preset name, e.g. `deribit-btc` (the file `presets/<name>.json`).
+    pub name: &'static str,
+    /// Version of the parameter set (its effective date).
+    pub version: &'static str,
+    /// True when parameters were overridden after loading the preset.
+    pub modified: bool,
+}
+
 /// A named, versioned model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
@@ -216,6 +228,15 @@ impl Model {
         })
     }
 
+    /// The preset name, version and whether it was modified, for results.
+    pub fn id(&self) -> PresetId {
+        PresetId {
+            name: self.name,
+            version: self.version,
+            modified: self.modified,
+        }
+    }
+
     /// The scalar parameter `name`.
     pub fn get(&self, name: &str) -> Option<f64> {
         match &self.family {
@@ -264,61 +285,119 @@ impl Model {
         }
     }
 
-    /// Checks the parameters and generates the scenarios.
-    pub fn scenarios(&self) -> Result<Scenarios, Error> {
-        let mut buf = [Scenario::standard(0.0, VolShock::None); MAX_SCENARIOS];
-        let n = match &self.family {
+    /// Checks every scalar parameter: finite, and within its range (rates, factors and caps
+    /// not negative; scan ranges, `mm_factor`, `im_ratio` positive; counts whole). Called by
+    /// [`Model::scenarios`] and by every margin calculation, so a model changed after its
+    /// arrays were built cannot produce a number from invalid parameters.
+    pub fn validate(&self) -> Result<(), Error> {
+        self.tenor().validate()?;
+        match &self.family {
             Family::Deribit(p) => {
-                let buckets = whole(p.buckets_count, "buckets_count", 1.0, 20.0)?;
+                whole(p.buckets_count, "buckets_count", 1.0, 20.0)?;
                 if p.vol_scenarios_count != 3.0 {
                     return Err(Error::NonPositive {
                         what: "vol_scenarios_count (must be 3)",
                         value: p.vol_scenarios_count,
                     });
                 }
+                positive(p.price_range, "price_range")?;
                 positive(p.mm_factor, "mm_factor")?;
-                non_negative(p.pnl_offset, "pnl_offset")?;
-                non_negative(p.extended_dampener, "extended_dampener")?;
-                non_negative(p.annualised_move_risk, "annualised_move_risk")?;
-                non_negative(p.min_annualised_move, "min_annualised_move")?;
-                non_negative(p.naked_short_per_strike, "naked_short_per_strike")?;
+                for (x, what) in [
+                    (p.volatility_range_up, "volatility_range_up"),
+                    (p.volatility_range_down, "volatility_range_down"),
+                    (p.pnl_offset, "pnl_offset"),
+                    (p.max_offsetable_pnl, "max_offsetable_pnl"),
+                    (p.extended_dampener, "extended_dampener"),
+                    (p.extended_table_factor, "extended_table_factor"),
+                    (p.annualised_move_risk, "annualised_move_risk"),
+                    (p.min_annualised_move, "min_annualised_move"),
+                    (p.naked_short_per_strike, "naked_short_per_strike"),
+                ] {
+                    non_negative(x, what)?;
+                }
                 whole(p.worst_case_decimals, "worst_case_decimals", -1.0, 15.0)?;
-                scenario::deribit_grid(
-                    p.price_range,
-                    buckets as u32,
-                    non_negative(p.volatility_range_up, "volatility_range_up")?,
-                    non_negative(p.volatility_range_down, "volatility_range_down")?,
-                    &DERIBIT_EXTENDED_MOVES,
-                    &mut buf,
-                )?
             }
             Family::Span(p) => {
+                positive(p.price_scan_range, "price_scan_range")?;
+                positive(p.extreme_move_multiple, "extreme_move_multiple")?;
                 positive(p.im_ratio, "im_ratio")?;
-                non_negative(p.short_option_minimum, "short_option_minimum")?;
-                scenario::span16(
-                    p.price_scan_range,
-                    non_negative(p.volatility_scan_range, "volatility_scan_range")?,
-                    positive(p.extreme_move_multiple, "extreme_move_multiple")?,
-                    non_negative(p.extreme_move_cover, "extreme_move_cover")?,
-                    non_negative(p.look_ahead_days, "look_ahead_days")? / 365.0,
-                    &mut buf,
-                )?
+                for (x, what) in [
+                    (p.volatility_scan_range, "volatility_scan_range"),
+                    (p.extreme_move_cover, "extreme_move_cover"),
+                    (p.look_ahead_days, "look_ahead_days"),
+                    (p.short_option_minimum, "short_option_minimum"),
+                ] {
+                    non_negative(x, what)?;
+                }
             }
             Family::Grid(g) => {
                 positive(g.params.mm_factor, "mm_factor")?;
-                let mut vols: heapless::Vec<VolShock, 3> = heapless::Vec::new();
-                let (up, down) = (g.params.volatility_range_up, g.params.volatility_range_down);
-                let tenor = |direction, range| VolShock::Tenor { direction, range };
-                for v in [
-                    (up > 0.0).then(|| tenor(VolDirection::Up, up)),
-                    Some(VolShock::None),
-                    (down > 0.0).then(|| tenor(VolDirection::Down, down)),
-                ]
-                .into_iter()
-                .flatten()
-                {
-                    let _ = vols.push(v);
+                for (x, what) in [
+                    (g.params.volatility_range_up, "volatility_range_up"),
+                    (g.params.volatility_range_down, "volatility_range_down"),
+                    (g.params.delta_minimum_net, "delta_minimum_net"),
+                    (g.params.delta_minimum_hedged, "delta_minimum_hedged"),
+                ] {
+                    non_negative(x, what)?;
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// How many scenarios [`Model::scenarios`] generates, without generating them (a cheap
+    /// check that risk arrays were built for this model).
+    pub fn scenario_count(&self) -> usize {
+        match &self.family {
+            Family::Deribit(p) => {
+                3 * (2 * p.buckets_count as usize + 1) + DERIBIT_EXTENDED_MOVES.len()
+            }
+            Family::Span(_) => 16,
+            Family::Grid(g) => g.price_moves.len() * self.grid_vol_shocks(g).len(),
+        }
+    }
+
+    /// The grid's vol states: up (if its range is positive), unchanged, down (likewise).
+    fn grid_vol_shocks(&self, g: &Grid) -> heapless::Vec<VolShock, 3> {
+        let mut vols = heapless::Vec::new();
+        let (up, down) = (g.params.volatility_range_up, g.params.volatility_range_down);
+        let tenor = |direction, range| VolShock::Tenor { direction, range };
+        for v in [
+            (up > 0.0).then(|| tenor(VolDirection::Up, up)),
+            Some(VolShock::None),
+            (down > 0.0).then(|| tenor(VolDirection::Down, down)),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let _ = vols.push(v);
+        }
+        vols
+    }
+
+    /// Checks the parameters ([`Model::validate`]) and generates the scenarios.
+    pub fn scenarios(&self) -> Result<Scenarios, Error> {
+        self.validate()?;
+        let mut buf = [Scenario::standard(0.0, VolShock::None); MAX_SCENARIOS];
+        let n = match &self.family {
+            Family::Deribit(p) => scenario::deribit_grid(
+                p.price_range,
+                p.buckets_count as u32,
+                p.volatility_range_up,
+                p.volatility_range_down,
+                &DERIBIT_EXTENDED_MOVES,
+                &mut buf,
+            )?,
+            Family::Span(p) => scenario::span16(
+                p.price_scan_range,
+                p.volatility_scan_range,
+                p.extreme_move_multiple,
+                p.extreme_move_cover,
+                p.look_ahead_days / 365.0,
+                &mut buf,
+            )?,
+            Family::Grid(g) => {
+                let vols = self.grid_vol_shocks(g);
                 let mut moves = [0.0; MAX_GRID_AXIS];
                 for (m, &(mv, _)) in moves.iter_mut().zip(&g.price_moves) {
                     *m = mv;
@@ -344,22 +423,32 @@ impl Model {
 
 /// Paradex's published 24-row vector as a grid: ±16 % in 4 % steps plus the 8 tail rows with
 /// weights 0.16/|move| (methodologies §3.3, §9.11), vols +40 %/−22 %, min-delta 2 %/1 %, MM 50 %.
+/// The moves are written out as decimal literals (not generated as `−0.16 + 0.04·i`, which
+/// is off by an ulp for some) so `presets/grid.json` states them exactly.
+pub const PARADEX_PRICE_MOVES: [(f64, f64); 17] = [
+    (-0.16, 1.0),
+    (-0.12, 1.0),
+    (-0.08, 1.0),
+    (-0.04, 1.0),
+    (0.0, 1.0),
+    (0.04, 1.0),
+    (0.08, 1.0),
+    (0.12, 1.0),
+    (0.16, 1.0),
+    (-0.66, 0.24),
+    (-0.33, 0.48),
+    (0.5, 0.32),
+    (1.0, 0.16),
+    (2.0, 0.08),
+    (3.0, 0.0533),
+    (4.0, 0.04),
+    (5.0, 0.032),
+];
+
 fn paradex_grid() -> Grid {
     let mut price_moves = heapless::Vec::new();
-    for i in 0..9 {
-        let _ = price_moves.push((-0.16 + 0.04 * i as f64, 1.0));
-    }
-    for (m, w) in [
-        (-0.66, 0.24),
-        (-0.33, 0.48),
-        (0.5, 0.32),
-        (1.0, 0.16),
-        (2.0, 0.08),
-        (3.0, 0.0533),
-        (4.0, 0.04),
-        (5.0, 0.032),
-    ] {
-        let _ = price_moves.push((m, w));
+    for m in PARADEX_PRICE_MOVES {
+        let _ = price_moves.push(m);
     }
     Grid {
         price_moves,

@@ -99,18 +99,114 @@ pub fn black76_price(
     if c.time <= 0.0 {
         return Ok(intrinsic(right, c.forward, c.strike));
     }
-    let sd = c.vol * libm::sqrt(c.time);
-    let d1 = libm::log(c.forward / c.strike) / sd + 0.5 * sd;
-    let d2 = d1 - sd;
-    let df = libm::exp(-c.rate * c.time);
-    let undiscounted = match right {
-        Right::Call => c.forward * norm_cdf(d1) - c.strike * norm_cdf(d2),
-        Right::Put => c.strike * norm_cdf(-d2) - c.forward * norm_cdf(-d1),
-    };
-    // `f64::max` would turn a NaN (σ√T overflowing to ∞ gives d2 = ∞ − ∞) into a silent 0.
-    let undiscounted = output(undiscounted, "option value")?;
-    // Rounding can leave a deep out-of-the-money value a hair below zero.
-    output(df * undiscounted.max(0.0), "option value")
+    let term = Black76Term::new(c.strike, c.time, c.rate);
+    term.price(right, c.forward, libm::log(c.forward / c.strike), c.vol)
+}
+
+/// The parts of a Black-76 price that depend only on strike, time and rate (`√T` and the
+/// discount factor), so a scenario loop computes them once per instrument instead of once
+/// per cell. [`black76_price`] goes through the same code, so both give the same bits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Black76Term {
+    strike: f64,
+    sqrt_t: f64,
+    df: f64,
+}
+
+impl Black76Term {
+    /// For a validated positive `strike`, `time > 0` and finite `rate`.
+    pub(crate) fn new(strike: f64, time: f64, rate: f64) -> Black76Term {
+        Black76Term {
+            strike,
+            sqrt_t: libm::sqrt(time),
+            df: libm::exp(-rate * time),
+        }
+    }
+
+    /// The price for a validated positive `forward`, `ln_fk = ln(F/K)` and a validated
+    /// positive `vol`.
+    pub(crate) fn price(
+        &self,
+        right: Right,
+        forward: f64,
+        ln_fk: f64,
+        vol: f64,
+    ) -> Result<f64, Error> {
+        let sd = vol * self.sqrt_t;
+        let d1 = ln_fk / sd + 0.5 * sd;
+        let d2 = d1 - sd;
+        let undiscounted = match right {
+            Right::Call => forward * norm_cdf(d1) - self.strike * norm_cdf(d2),
+            Right::Put => self.strike * norm_cdf(-d2) - forward * norm_cdf(-d1),
+        };
+        // `f64::max` would turn a NaN (σ√T overflowing to ∞ gives d2 = ∞ − ∞) into a silent 0.
+        let undiscounted = output(undiscounted, "option value")?;
+        // Rounding can leave a deep out-of-the-money value a hair below zero.
+        output(self.df * undiscounted.max(0.0), "option value")
+    }
+}
+
+/// Revalues one option many times (the scenario loop): the strike and rate are checked once,
+/// `√T` and the discount factor are reused while the time is unchanged, and `ln(F/K)` while
+/// the forward is unchanged. Every value equals [`value`] of the same inputs, to the bit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OptionRevaluer {
+    right: Right,
+    strike: f64,
+    rate: f64,
+    inverse: bool,
+    term: Option<(f64, Black76Term)>,
+    ln_fk: Option<(f64, f64)>,
+}
+
+impl OptionRevaluer {
+    /// For an option `instrument` (anything else is [`Error::OutOfRange`]) and `rate`.
+    pub(crate) fn new(instrument: &Instrument, rate: f64) -> Result<OptionRevaluer, Error> {
+        let Kind::Option { strike, right, .. } = instrument.kind else {
+            return Err(Error::OutOfRange {
+                what: "instrument kind (expected an option)",
+                value: 0.0,
+            });
+        };
+        Ok(OptionRevaluer {
+            right,
+            strike: positive(strike, "strike")?,
+            rate: finite(rate, "rate")?,
+            inverse: instrument.settlement == Settlement::Inverse,
+            term: None,
+            ln_fk: None,
+        })
+    }
+
+    /// Value in the settlement currency at `forward`, `vol` and `time`: the same checks and
+    /// the same operations as [`black76_price`] followed by the inverse conversion in [`value`].
+    pub(crate) fn value(&mut self, forward: f64, vol: f64, time: f64) -> Result<f64, Error> {
+        let forward = positive(forward, "forward")?;
+        let time = finite(time, "time to expiry")?;
+        let usd = if time <= 0.0 {
+            intrinsic(self.right, forward, self.strike)
+        } else {
+            let vol = positive(vol, "implied volatility")?;
+            let term = match self.term {
+                Some((t, term)) if t == time => term,
+                _ => {
+                    let term = Black76Term::new(self.strike, time, self.rate);
+                    self.term = Some((time, term));
+                    term
+                }
+            };
+            let ln_fk = match self.ln_fk {
+                Some((f, ln)) if f == forward => ln,
+                _ => {
+                    let ln = libm::log(forward / self.strike);
+                    self.ln_fk = Some((forward, ln));
+                    ln
+                }
+            };
+            term.price(self.right, forward, ln_fk, vol)?
+        };
+        Ok(if self.inverse { usd / forward } else { usd })
+    }
 }
 
 /// Black-76 value and Greeks. Same conventions and errors as [`black76_price`]; after expiry

@@ -159,33 +159,61 @@ fn fill_row(
     row: &mut [f64],
 ) -> Result<(), Error> {
     let entry = inputs.forward;
-    let base = pricing::value(instrument, inputs, entry)?;
-    let is_option = matches!(instrument.kind, Kind::Option { .. });
     let dte_days = inputs.time * 365.0;
-    for (cell, sc) in row.iter_mut().zip(scenarios.scenarios()) {
-        let shocked = shocked_inputs(inputs, sc, is_option, dte_days, scenarios);
-        let pnl = pricing::value(instrument, &shocked, entry)? - base;
+    let store = |cell: &mut f64, pnl: f64| {
         if !pnl.is_finite() {
             return Err(Error::Overflow {
                 what: "scenario P&L",
             });
         }
         *cell = pnl;
+        Ok(())
+    };
+    if matches!(instrument.kind, Kind::Option { .. }) {
+        // The hot loop (options × scenarios): per option, `(30/DTE)^p` once, and through the
+        // revaluer √T and e^(−rT) once per time and ln(F/K) once per price move, instead of
+        // per cell. Same operations on the same numbers as `pricing::value`, so same bits.
+        let tenor = scenarios.tenor();
+        let mut scale = None;
+        let mut option = pricing::OptionRevaluer::new(instrument, inputs.rate)?;
+        // The current value through the revaluer too: it seeds √T and ln(F/K) of the 0 move.
+        let base = option.value(inputs.forward, inputs.vol, inputs.time)?;
+        for (cell, sc) in row.iter_mut().zip(scenarios.scenarios()) {
+            let shocked = shocked_inputs(
+                inputs,
+                sc,
+                true,
+                || *scale.get_or_insert_with(|| tenor.scale(dte_days)),
+                tenor.min_vol_up,
+            );
+            store(
+                cell,
+                option.value(shocked.forward, shocked.vol, shocked.time)? - base,
+            )?;
+        }
+        return Ok(());
+    }
+    let base = pricing::value(instrument, inputs, entry)?;
+    for (cell, sc) in row.iter_mut().zip(scenarios.scenarios()) {
+        let shocked = shocked_inputs(inputs, sc, false, || 1.0, 0.0);
+        store(cell, pricing::value(instrument, &shocked, entry)? - base)?;
     }
     Ok(())
 }
 
+/// The inputs of scenario `sc`: options move by `price_move` and take the shocked vol (with
+/// the tenor scale from `scale`), delta-one products move by `delta_one_move`.
 fn shocked_inputs(
     inputs: &PricingInputs,
     sc: &Scenario,
     is_option: bool,
-    dte_days: f64,
-    scenarios: &ScenarioSet<'_>,
+    scale: impl FnOnce() -> f64,
+    min_vol_up: f64,
 ) -> PricingInputs {
     let (moved, vol) = if is_option {
         (
             sc.price_move,
-            sc.vol_shock.apply(inputs.vol, dte_days, scenarios.tenor()),
+            sc.vol_shock.apply_scaled(inputs.vol, scale, min_vol_up),
         )
     } else {
         (sc.delta_one_move, inputs.vol)

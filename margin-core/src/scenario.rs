@@ -112,17 +112,23 @@ impl TenorScaling {
 impl VolShock {
     /// The shocked vol of an option with vol `sigma` and `dte_days` to expiry.
     pub fn apply(&self, sigma: f64, dte_days: f64, tenor: &TenorScaling) -> f64 {
+        self.apply_scaled(sigma, || tenor.scale(dte_days), tenor.min_vol_up)
+    }
+
+    /// [`VolShock::apply`] with the tenor scale supplied by `scale` (called only for tenor
+    /// shocks), so a caller shocking one option many times computes `(30/DTE)^p` once.
+    pub fn apply_scaled(&self, sigma: f64, scale: impl FnOnce() -> f64, min_vol_up: f64) -> f64 {
         let shocked = match *self {
             VolShock::None => sigma,
             VolShock::Absolute(shift) => sigma + shift,
             VolShock::Tenor {
                 direction: VolDirection::Up,
                 range,
-            } => (sigma * (1.0 + range * tenor.scale(dte_days))).max(tenor.min_vol_up),
+            } => (sigma * (1.0 + range * scale())).max(min_vol_up),
             VolShock::Tenor {
                 direction: VolDirection::Down,
                 range,
-            } => sigma * (1.0 - range * tenor.scale(dte_days)),
+            } => sigma * (1.0 - range * scale()),
         };
         shocked.max(MIN_SHOCKED_VOL)
     }
@@ -322,6 +328,13 @@ pub fn deribit_grid(
     out: &mut [Scenario],
 ) -> Result<usize, Error> {
     positive(price_range, "price_range")?;
+    if buckets == 0 {
+        // Moves are `range·step/buckets`: zero buckets would divide 0 by 0.
+        return Err(Error::OutOfRange {
+            what: "buckets_count",
+            value: 0.0,
+        });
+    }
     let cells = 2 * buckets as usize + 1;
     let total = cells * 3 + extended_moves.len();
     ensure(out, total)?;
@@ -435,6 +448,19 @@ mod tests {
             Err(Error::Capacity {
                 needed: 35,
                 available: 10
+            })
+        );
+    }
+
+    /// Regression: zero buckets produced a NaN price move (0·0/0) instead of an error.
+    #[test]
+    fn deribit_grid_rejects_zero_buckets() {
+        let mut out = [Scenario::standard(0.0, VolShock::None); 40];
+        assert_eq!(
+            deribit_grid(0.16, 0, 0.5, 0.25, &DERIBIT_EXTENDED_MOVES, &mut out),
+            Err(Error::OutOfRange {
+                what: "buckets_count",
+                value: 0.0
             })
         );
     }

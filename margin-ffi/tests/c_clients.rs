@@ -25,13 +25,19 @@ fn chain() -> PathBuf {
     root().join("data/deribit/deribit_options_snapshot_20260822T153351Z.csv")
 }
 
-/// The static library cargo built next to this test's profile directory.
+/// The static library cargo built for this test run. `cargo test` writes it beside the test
+/// binary in `deps/`; only `cargo build` copies it up to the profile directory, where an older
+/// copy may linger, so `deps/` comes first.
 fn static_lib() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    let profile = exe.parent().unwrap().parent().unwrap();
-    let lib = profile.join("libmargin_ffi.a");
-    assert!(lib.exists(), "{} missing", lib.display());
-    lib
+    let deps = exe.parent().unwrap();
+    [
+        deps.join("libmargin_ffi.a"),
+        deps.parent().unwrap().join("libmargin_ffi.a"),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+    .unwrap_or_else(|| panic!("libmargin_ffi.a missing next to {}", exe.display()))
 }
 
 fn have(tool: &str) -> bool {
