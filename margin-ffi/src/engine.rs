@@ -145,28 +145,19 @@ impl Engine {
     }
 }
 
-/// Every instrument the market lists, plus each underlying's inverse perpetual, an inverse
-/// future per forward expiry and an inverse option per vol quote; sorted in the io module's listing order, without duplicates.
+/// [`io::engine::tradable`] plus an inverse option per vol quote, so a market given as bare
+/// arrays (forwards and vols, no instrument list) still has its options.
 fn tradable(market: &MarketData) -> Vec<Instrument> {
-    let mut out: Vec<Instrument> = market.instruments.iter().map(|q| q.instrument).collect();
+    let mut out = io::engine::tradable(market);
     for u in &market.underlyings {
-        let inverse = |kind| Instrument {
+        out.extend(u.vols.iter().map(|v| Instrument {
             underlying: u.asset,
             settlement: Settlement::Inverse,
-            kind,
-        };
-        out.push(inverse(Kind::Perpetual));
-        out.extend(
-            u.forwards
-                .iter()
-                .map(|f| inverse(Kind::Future { expiry: f.expiry })),
-        );
-        out.extend(u.vols.iter().map(|v| {
-            inverse(Kind::Option {
+            kind: Kind::Option {
                 expiry: v.expiry,
                 strike: v.strike,
                 right: v.right,
-            })
+            },
         }));
     }
     out.sort_by(io::market::instrument_order);

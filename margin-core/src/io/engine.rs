@@ -119,6 +119,29 @@ pub struct Universe {
     valuation_time: Timestamp,
 }
 
+/// Every instrument `market` lists, plus for each coin its inverse perpetual and an inverse
+/// future per forward expiry (a Deribit chain CSV lists only options, yet a perpetual hedge must
+/// be margined); sorted by [`instrument_order`], without duplicates.
+pub fn tradable(market: &MarketData) -> Vec<Instrument> {
+    let mut out: Vec<Instrument> = market.instruments.iter().map(|q| q.instrument).collect();
+    for u in &market.underlyings {
+        let inverse = |kind| Instrument {
+            underlying: u.asset,
+            settlement: Settlement::Inverse,
+            kind,
+        };
+        out.push(inverse(Kind::Perpetual));
+        out.extend(
+            u.forwards
+                .iter()
+                .map(|f| inverse(Kind::Future { expiry: f.expiry })),
+        );
+    }
+    out.sort_by(instrument_order);
+    out.dedup();
+    out
+}
+
 impl Universe {
     /// The universe of `market` (see the module docs) plus `extra`, under `model`. Fails only
     /// when the model's parameters are invalid.
@@ -129,21 +152,7 @@ impl Universe {
         extra: &[Instrument],
     ) -> Result<Universe, crate::Error> {
         let scenarios = model.scenarios()?;
-        let mut candidates: Vec<Instrument> =
-            market.instruments.iter().map(|q| q.instrument).collect();
-        for u in &market.underlyings {
-            let inverse = |kind| Instrument {
-                underlying: u.asset,
-                settlement: Settlement::Inverse,
-                kind,
-            };
-            candidates.push(inverse(Kind::Perpetual));
-            candidates.extend(
-                u.forwards
-                    .iter()
-                    .map(|f| inverse(Kind::Future { expiry: f.expiry })),
-            );
-        }
+        let mut candidates = tradable(market);
         candidates.extend_from_slice(extra);
         candidates.sort_by(instrument_order);
         candidates.dedup();
