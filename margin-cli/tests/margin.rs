@@ -81,6 +81,8 @@ fn compute_json_is_the_library_result() {
     let acct = Account::new(&arrays, portfolio.currency, portfolio.equity, &positions).unwrap();
     let mut scratch = vec![0.0; acct.scratch_len(&arrays)];
     let m = account::margin(&arrays, &model, &acct, &mut scratch).unwrap();
+    let mut counted = vec![0.0; arrays.scenarios().len()];
+    account::counted_pnl(&arrays, &model, &acct, &scratch, &mut counted).unwrap();
     let mut iso = vec![0.0; positions.len()];
     account::isolated(&arrays, &model, &acct, &mut scratch, &mut iso).unwrap();
     let mut pnl = vec![0.0; arrays.scenarios().len()];
@@ -112,6 +114,11 @@ fn compute_json_is_the_library_result() {
     for (i, (row, sc)) in scen.iter().zip(arrays.scenarios().scenarios()).enumerate() {
         assert_eq!(row["index"], i);
         assert_eq!(num(&row["pnl"]), pnl[i]);
+        assert_eq!(num(&row["counted"]), counted[i]);
+        assert!(
+            num(&row["counted"]) >= -m.worst.loss,
+            "no cell counts more than the worst"
+        );
         assert_eq!(num(&row["price_move"]), sc.price_move);
         assert_eq!(num(&row["weight"]), sc.weight);
         assert!(row["kind"] == "standard" || row["kind"] == "extended");

@@ -10,7 +10,7 @@ use crate::instrument::{Asset, Settlement};
 use crate::measure::{self, CellRule};
 use crate::model::{Family, Model, PresetId};
 use crate::risk::{Position, RiskArrays, axpy};
-use crate::scenario::ScenarioKind;
+use crate::scenario::{Scenario, ScenarioKind};
 
 /// Most underlyings (risk units) one account may hold.
 pub const MAX_UNDERLYINGS: usize = 8;
@@ -357,6 +357,67 @@ fn from_usd(arrays: &RiskArrays<'_>, currency: Asset, usd: f64) -> f64 {
     }
 }
 
+/// How `model` aggregates a scenario cell for an account in `currency`.
+fn cell_rule(arrays: &RiskArrays<'_>, model: &Model, currency: Asset) -> CellRule {
+    match &model.family {
+        Family::Deribit(p) => CellRule {
+            gain_offset: p.pnl_offset,
+            gain_cap: from_usd(arrays, currency, p.max_offsetable_pnl),
+            extended_dampener: from_usd(arrays, currency, p.extended_dampener),
+            extended_factor: p.extended_table_factor,
+        },
+        // No credit between underlyings: each counts its own losses in the shared scenario.
+        Family::Span(_) | Family::Grid(_) => CellRule {
+            gain_offset: 0.0,
+            ..CellRule::NETTED
+        },
+    }
+}
+
+/// The value scenario `sc` counts: `values` calls its argument with each underlying's P&L.
+fn counted(rule: &CellRule, sc: &Scenario, values: impl FnOnce(&mut dyn FnMut(f64))) -> f64 {
+    let (mut losses, mut gains) = (0.0, 0.0);
+    values(&mut |v| if v < 0.0 { losses += v } else { gains += v });
+    rule.cell(losses, gains, sc)
+}
+
+/// What each scenario counts toward the requirement, written to `out[..S]`: the underlyings'
+/// P&L aggregated (gains offset only as the model allows), tail cells dampened, weighted. The
+/// worst case is the loss of the lowest entry. Reads the scratch a previous [`margin`] call
+/// left for this account.
+pub fn counted_pnl(
+    arrays: &RiskArrays<'_>,
+    model: &Model,
+    account: &Account<'_>,
+    scratch: &[f64],
+    out: &mut [f64],
+) -> Result<(), Error> {
+    let s = arrays.scenarios().len();
+    let needed = account.scratch_len(arrays);
+    if scratch.len() < needed {
+        return Err(Error::Capacity {
+            needed,
+            available: scratch.len(),
+        });
+    }
+    if out.len() < s {
+        return Err(Error::Capacity {
+            needed: s,
+            available: out.len(),
+        });
+    }
+    let rule = cell_rule(arrays, model, account.currency);
+    let groups = account.groups.len();
+    for (i, sc) in arrays.scenarios().scenarios().iter().enumerate() {
+        out[i] = counted(&rule, sc, |each| {
+            for g in 0..groups {
+                each(scratch[g * s + i]);
+            }
+        });
+    }
+    Ok(())
+}
+
 /// The measure, add-ons and IM/MM mapping of `model`. `cells(s, each)` calls `each` with the
 /// P&L of every underlying in scenario `s`.
 fn evaluate<P>(
@@ -377,25 +438,14 @@ where
             value: arrays.scenarios().len() as f64,
         });
     }
-    let rule = match &model.family {
-        Family::Deribit(p) => CellRule {
-            gain_offset: p.pnl_offset,
-            gain_cap: from_usd(arrays, account.currency, p.max_offsetable_pnl),
-            extended_dampener: from_usd(arrays, account.currency, p.extended_dampener),
-            extended_factor: p.extended_table_factor,
-        },
-        // No credit between underlyings: each counts its own losses in the shared scenario.
-        Family::Span(_) | Family::Grid(_) => CellRule {
-            gain_offset: 0.0,
-            ..CellRule::NETTED
-        },
-    };
+    let rule = cell_rule(arrays, model, account.currency);
     let scenarios = arrays.scenarios().scenarios();
-    let worst = measure::worst(scenarios.iter().enumerate().map(|(s, sc)| {
-        let (mut losses, mut gains) = (0.0, 0.0);
-        cells(s, &mut |v| if v < 0.0 { losses += v } else { gains += v });
-        rule.cell(losses, gains, sc)
-    }));
+    let worst = measure::worst(
+        scenarios
+            .iter()
+            .enumerate()
+            .map(|(s, sc)| counted(&rule, sc, |each| cells(s, each))),
+    );
     let sc = &scenarios[worst.index];
     let mut items: heapless::Vec<LineItem, MAX_LINE_ITEMS> = heapless::Vec::new();
     let mut item = |name, value: f64| -> Result<f64, Error> {

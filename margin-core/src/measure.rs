@@ -36,7 +36,8 @@ impl CellRule {
     pub fn cell(&self, losses: f64, gains: f64, scenario: &Scenario) -> f64 {
         let mut cell = losses + (self.gain_offset * gains).min(self.gain_cap);
         if scenario.kind == ScenarioKind::Extended && cell < 0.0 {
-            cell = -self.extended_factor * (-cell - self.extended_dampener).max(0.0);
+            // `0.0 −` rather than unary minus: a fully dampened cell is +0, not −0.
+            cell = 0.0 - self.extended_factor * (-cell - self.extended_dampener).max(0.0);
         }
         cell * scenario.weight
     }

@@ -149,6 +149,19 @@ fn reproduces_deribit_api_example_to_1e12() {
     for (b, want) in AGGREGATED_STANDARD.iter().enumerate() {
         assert!(close(scratch[3 * b], *want, 1e-12), "aggregated bucket {b}");
     }
+    // What each cell counts: Deribit's aggregated vectors, with gains removed by pnl_offset 0
+    // ("0 for the 0 bucket and every positive bucket") and every extended cell dampened to 0.
+    let mut counted = vec![0.0; s];
+    account::counted_pnl(&arrays, &model, &acct, &scratch, &mut counted).unwrap();
+    for (i, c) in counted.iter().enumerate() {
+        let want = if i < 12 {
+            AGGREGATED_STANDARD[i / 3]
+        } else {
+            0.0
+        };
+        assert!(close(*c, want, 1e-12), "counted cell {i}: {c} vs {want}");
+        assert!(i < 12 || c.to_bits() == 0, "cell {i} is +0, not {c}");
+    }
     let worst_case = m.component("worst_case").unwrap();
     assert!(
         close(worst_case, 0.05968587238095239, 1e-12),

@@ -22,7 +22,10 @@
 //!   "worst_scenario": {"index": 0, "price_move": -0.16, "vol_shock": 0.5,
 //!                      "kind": "standard", "loss": 0.2},   // loss of the aggregated, weighted cell
 //!   "scenarios": [{"index": 0, "price_move": -0.16, "vol_shock": 0.5, "kind": "standard",
-//!                  "weight": 1.0, "pnl": -0.2}],           // pnl = Σ size × row, unweighted
+//!                  "weight": 1.0, "pnl": -0.2,             // pnl = Σ size × row, unweighted
+//!                  "counted": -0.2}],                      // what the measure saw: aggregated
+//!                                                          // across underlyings, tail cells
+//!                                                          // dampened, weighted
 //!   "positions": [{"instrument": "BTC-PERPETUAL", "size": 0.5,
 //!                  "value": 0.0,          // size × value of one unit, settlement currency
 //!                  "delta": 0.5,          // size × ∂V_usd/∂F, coins
@@ -115,6 +118,8 @@ pub struct ScenarioJson {
     pub kind: &'static str,
     pub weight: f64,
     pub pnl: f64,
+    /// What this scenario counts toward the requirement (`account::counted_pnl`).
+    pub counted: f64,
 }
 
 /// One position with its Greeks and isolated margin.
@@ -174,6 +179,9 @@ pub fn report(
     let core = |e| account_error(portfolio_file, AccountError::core(portfolio, e));
     let acct =
         Account::new(arrays, portfolio.currency, portfolio.equity, &positions).map_err(core)?;
+    // `counted_pnl` reads the scratch `margin` left; `isolated` overwrites it, so it comes last.
+    let mut counted = vec![0.0; arrays.scenarios().len()];
+    account::counted_pnl(arrays, model, &acct, &scratch, &mut counted).map_err(core)?;
     let mut isolated = vec![0.0; positions.len()];
     account::isolated(arrays, model, &acct, &mut scratch, &mut isolated).map_err(core)?;
     let mut pnl = vec![0.0; arrays.scenarios().len()];
@@ -182,15 +190,16 @@ pub fn report(
         .scenarios()
         .scenarios()
         .iter()
-        .zip(&pnl)
+        .zip(pnl.iter().zip(&counted))
         .enumerate()
-        .map(|(index, (sc, &pnl))| ScenarioJson {
+        .map(|(index, (sc, (&pnl, &counted)))| ScenarioJson {
             index,
             price_move: sc.price_move,
             vol_shock: sc.vol_shock.magnitude(),
             kind: scenario_kind_name(sc.kind),
             weight: sc.weight,
             pnl,
+            counted,
         })
         .collect();
     let positions: Vec<PositionJson> = positions
@@ -335,6 +344,7 @@ pub fn render(r: &Report) -> String {
         ("vol shock", Align::Right),
         ("weight", Align::Right),
         (&format!("P&L ({c})"), Align::Right),
+        (&format!("counted ({c})"), Align::Right),
         ("", Align::Left),
     ]);
     for sc in &r.scenarios {
@@ -345,11 +355,13 @@ pub fn render(r: &Report) -> String {
             vol(sc.vol_shock),
             format!("{}", sc.weight),
             format!("{:+.8}", sc.pnl),
+            format!("{:+.8}", sc.counted),
             if sc.index == w.index { "<- worst" } else { "" }.to_string(),
         ]);
     }
     s.push_str(&format!(
-        "\nscenarios (P&L = Σ size × risk array)\n{}",
+        "\nscenarios (P&L = Σ size × risk array; counted = what the requirement saw: gains \
+         offset as the model allows, tail cells dampened, weighted)\n{}",
         t.render()
     ));
     s
