@@ -35,20 +35,8 @@ fn bench_margin(c: &mut Criterion) {
     let scenarios = model.scenarios().unwrap();
     let set = ScenarioSet::new(&scenarios, model.tenor()).unwrap();
     let n = instruments.len();
-    let blank_inputs = PricingInputs {
-        forward: 0.0,
-        vol: 0.0,
-        time: 0.0,
-        rate: 0.0,
-    };
-    let blank_val = Valuation {
-        value: 0.0,
-        delta: 0.0,
-        delta_premium_adjusted: 0.0,
-        gamma: 0.0,
-        vega: 0.0,
-        theta: 0.0,
-    };
+    let blank_inputs = PricingInputs::ZERO;
+    let blank_val = Valuation::ZERO;
     let mut inputs = vec![blank_inputs; n];
     let mut vals = vec![blank_val; n];
     let mut pnl = vec![0.0; n * set.len()];

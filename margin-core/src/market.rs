@@ -127,6 +127,16 @@ pub struct PricingInputs {
     pub rate: f64,
 }
 
+impl PricingInputs {
+    /// All zeros: a placeholder to fill caller storage before the risk arrays are built.
+    pub const ZERO: PricingInputs = PricingInputs {
+        forward: 0.0,
+        vol: 0.0,
+        time: 0.0,
+        rate: 0.0,
+    };
+}
+
 /// A validated market snapshot at one valuation time.
 #[derive(Debug, Clone, Copy)]
 pub struct MarketSnapshot<'a> {

@@ -279,6 +279,18 @@ pub struct Valuation {
     pub theta: f64,
 }
 
+impl Valuation {
+    /// All zeros: a placeholder to fill caller storage before the risk arrays are built.
+    pub const ZERO: Valuation = Valuation {
+        value: 0.0,
+        delta: 0.0,
+        delta_premium_adjusted: 0.0,
+        gamma: 0.0,
+        vega: 0.0,
+        theta: 0.0,
+    };
+}
+
 /// Value and Greeks of one unit of `instrument` (see [`Valuation`] for units).
 pub fn valuation(instrument: &Instrument, inputs: &PricingInputs) -> Result<Valuation, Error> {
     let PricingInputs {

@@ -79,26 +79,8 @@ fn reproduces_deribit_api_example_to_1e12() {
         Instrument::parse("BTC-28JUN24").unwrap(),
     ];
     let s = set.len();
-    let mut inputs = vec![
-        PricingInputs {
-            forward: 0.0,
-            vol: 0.0,
-            time: 0.0,
-            rate: 0.0
-        };
-        2
-    ];
-    let mut vals = vec![
-        Valuation {
-            value: 0.0,
-            delta: 0.0,
-            delta_premium_adjusted: 0.0,
-            gamma: 0.0,
-            vega: 0.0,
-            theta: 0.0
-        };
-        2
-    ];
+    let mut inputs = vec![PricingInputs::ZERO; 2];
+    let mut vals = vec![Valuation::ZERO; 2];
     let mut pnl = vec![0.0; 2 * s];
     let storage = RiskStorage {
         inputs: &mut inputs,

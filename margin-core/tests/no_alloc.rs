@@ -139,20 +139,8 @@ fn margining_allocates_nothing() {
         .filter(|i| i.underlying == btc)
         .collect();
     let n = instruments.len();
-    let zero_inputs = PricingInputs {
-        forward: 0.0,
-        vol: 0.0,
-        time: 0.0,
-        rate: 0.0,
-    };
-    let zero_val = Valuation {
-        value: 0.0,
-        delta: 0.0,
-        delta_premium_adjusted: 0.0,
-        gamma: 0.0,
-        vega: 0.0,
-        theta: 0.0,
-    };
+    let zero_inputs = PricingInputs::ZERO;
+    let zero_val = Valuation::ZERO;
     let mut inputs = vec![zero_inputs; n];
     let mut valuations = vec![zero_val; n];
     let mut pnl = vec![0.0; n * margin_core::model::MAX_SCENARIOS];

@@ -25,20 +25,8 @@ fn fast_path_equals_plain_revaluation_to_the_bit() {
     instruments.push(Instrument::parse("BTC-PERPETUAL").unwrap());
     instruments.push(Instrument::parse("ETH-PERPETUAL").unwrap());
     let n = instruments.len();
-    let blank = PricingInputs {
-        forward: 0.0,
-        vol: 0.0,
-        time: 0.0,
-        rate: 0.0,
-    };
-    let blank_val = Valuation {
-        value: 0.0,
-        delta: 0.0,
-        delta_premium_adjusted: 0.0,
-        gamma: 0.0,
-        vega: 0.0,
-        theta: 0.0,
-    };
+    let blank = PricingInputs::ZERO;
+    let blank_val = Valuation::ZERO;
     for name in PRESETS {
         let model = Model::preset(name).unwrap();
         let scenarios = model.scenarios().unwrap();

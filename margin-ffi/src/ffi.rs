@@ -1268,21 +1268,9 @@ pub unsafe extern "C" fn margin_noalloc_margin(
             return Err(full().into());
         }
         let (pnl, scratch) = workspace.split_at_mut(rows);
-        let zero = PricingInputs {
-            forward: 0.0,
-            vol: 0.0,
-            time: 0.0,
-            rate: 0.0,
-        };
+        let zero = PricingInputs::ZERO;
         let mut inputs = [zero; MARGIN_NOALLOC_MAX_POSITIONS];
-        let mut valuations = [Valuation {
-            value: 0.0,
-            delta: 0.0,
-            delta_premium_adjusted: 0.0,
-            gamma: 0.0,
-            vega: 0.0,
-            theta: 0.0,
-        }; MARGIN_NOALLOC_MAX_POSITIONS];
+        let mut valuations = [Valuation::ZERO; MARGIN_NOALLOC_MAX_POSITIONS];
         let storage = RiskStorage {
             inputs: &mut inputs,
             valuations: &mut valuations,

@@ -86,20 +86,8 @@ impl OwnedArrays {
         instruments: Vec<Instrument>,
     ) -> Result<OwnedArrays, BuildError> {
         let n = instruments.len();
-        let zero_inputs = PricingInputs {
-            forward: 0.0,
-            vol: 0.0,
-            time: 0.0,
-            rate: 0.0,
-        };
-        let zero_valuation = Valuation {
-            value: 0.0,
-            delta: 0.0,
-            delta_premium_adjusted: 0.0,
-            gamma: 0.0,
-            vega: 0.0,
-            theta: 0.0,
-        };
+        let zero_inputs = PricingInputs::ZERO;
+        let zero_valuation = Valuation::ZERO;
         let market = Leaked::new(Box::new(market));
         // SAFETY (all `get`/`get_mut` below): every reference is stored only in `arrays` (or
         // dropped before this function returns), and `arrays` is dropped with the allocations.

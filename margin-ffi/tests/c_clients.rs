@@ -169,24 +169,9 @@ fn replay(output: &str) -> usize {
         .map(|s| Instrument::parse(s).unwrap())
         .collect();
     let n = instruments.len();
-    let zero = PricingInputs {
-        forward: 0.0,
-        vol: 0.0,
-        time: 0.0,
-        rate: 0.0,
-    };
+    let zero = PricingInputs::ZERO;
     let mut inputs = vec![zero; n];
-    let mut vals = vec![
-        Valuation {
-            value: 0.0,
-            delta: 0.0,
-            delta_premium_adjusted: 0.0,
-            gamma: 0.0,
-            vega: 0.0,
-            theta: 0.0,
-        };
-        n
-    ];
+    let mut vals = vec![Valuation::ZERO; n];
     let mut pnl = vec![0.0; n * set.len()];
     let storage = RiskStorage {
         inputs: &mut inputs,

@@ -100,20 +100,8 @@ fn margin_everything(snapshot: MarketSnapshot<'_>, btc: Asset) -> f64 {
         let Ok(set) = ScenarioSet::new(&scenarios, model.tenor()) else {
             return f64::NAN;
         };
-        let mut inputs = [PricingInputs {
-            forward: 0.0,
-            vol: 0.0,
-            time: 0.0,
-            rate: 0.0,
-        }; N];
-        let zero = Valuation {
-            value: 0.0,
-            delta: 0.0,
-            delta_premium_adjusted: 0.0,
-            gamma: 0.0,
-            vega: 0.0,
-            theta: 0.0,
-        };
+        let mut inputs = [PricingInputs::ZERO; N];
+        let zero = Valuation::ZERO;
         let mut valuations = [zero; N];
         let mut pnl = [0.0; N * MAX_SCENARIOS];
         let storage = RiskStorage {

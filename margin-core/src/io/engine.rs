@@ -322,20 +322,8 @@ impl RiskBuffers {
     /// Zeroed storage sized for `universe`.
     pub fn new(universe: &Universe) -> RiskBuffers {
         let n = universe.instruments.len();
-        let zero_inputs = PricingInputs {
-            forward: 0.0,
-            vol: 0.0,
-            time: 0.0,
-            rate: 0.0,
-        };
-        let zero_valuation = Valuation {
-            value: 0.0,
-            delta: 0.0,
-            delta_premium_adjusted: 0.0,
-            gamma: 0.0,
-            vega: 0.0,
-            theta: 0.0,
-        };
+        let zero_inputs = PricingInputs::ZERO;
+        let zero_valuation = Valuation::ZERO;
         RiskBuffers {
             inputs: vec![zero_inputs; n],
             valuations: vec![zero_valuation; n],

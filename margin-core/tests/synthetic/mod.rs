@@ -128,23 +128,11 @@ pub fn arrays_on(
 }
 
 pub fn blank_inputs() -> PricingInputs {
-    PricingInputs {
-        forward: 0.0,
-        vol: 0.0,
-        time: 0.0,
-        rate: 0.0,
-    }
+    PricingInputs::ZERO
 }
 
 pub fn blank_valuation() -> Valuation {
-    Valuation {
-        value: 0.0,
-        delta: 0.0,
-        delta_premium_adjusted: 0.0,
-        gamma: 0.0,
-        vega: 0.0,
-        theta: 0.0,
-    }
+    Valuation::ZERO
 }
 
 /// `|a − b| ≤ rel·max(|a|, |b|, floor)`: relative agreement, with `floor` the scale below
