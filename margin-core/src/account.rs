@@ -430,12 +430,13 @@ fn evaluate<P>(
 where
     P: Iterator<Item = Position> + Clone,
 {
-    model.validate()?;
-    if model.scenario_count() != arrays.scenarios().len() {
-        // Arrays built from another model's scenarios would be read under the wrong rules.
+    // Arrays built under other scenarios (another preset, or this model before a parameter
+    // changed) would be read under the wrong rules: regenerate and compare (also validates).
+    let set = arrays.scenarios();
+    if model.scenarios()?.as_slice() != set.scenarios() || model.tenor() != *set.tenor() {
         return Err(Error::OutOfRange {
-            what: "scenario count of the risk arrays (built for another model?)",
-            value: arrays.scenarios().len() as f64,
+            what: "risk arrays built for other scenarios than this model's (rebuild them)",
+            value: set.len() as f64,
         });
     }
     let rule = cell_rule(arrays, model, account.currency);

@@ -64,21 +64,10 @@ pub fn naked_short_per_strike(
         } => Some((i.underlying, i.settlement, expiry, strike)),
         _ => None,
     };
-    let mut total = 0.0;
-    for (n, p) in positions.clone().enumerate() {
-        let Some(k) = key(&p) else { continue };
-        // Count each strike once, at its first position.
-        if positions.clone().take(n).any(|q| key(&q) == Some(k)) {
-            continue;
-        }
-        let net: f64 = positions
-            .clone()
-            .filter(|q| key(q) == Some(k))
-            .map(|q| q.size)
-            .sum();
-        total += (-net).max(0.0) * per_contract * coin_value(arrays, p.instrument);
-    }
-    total
+    sum_per_group(positions, key, |first, members| {
+        let net: f64 = members.map(|q| q.size).sum();
+        (-net).max(0.0) * per_contract * coin_value(arrays, first.instrument)
+    })
 }
 
 /// SPAN's short-option minimum: every short option contract costs `per_contract` of a coin.
@@ -103,21 +92,39 @@ pub fn delta_minimum(
     net_rate: f64,
     hedged_rate: f64,
 ) -> f64 {
-    let underlying = |p: &Position| arrays.instruments()[p.instrument].underlying;
-    let mut total = 0.0;
-    for (n, p) in positions.clone().enumerate() {
-        let u = underlying(&p);
-        if positions.clone().take(n).any(|q| underlying(&q) == u) {
-            continue;
-        }
+    let underlying = |p: &Position| Some(arrays.instruments()[p.instrument].underlying);
+    sum_per_group(positions, underlying, |_, members| {
         let (mut net, mut gross) = (0.0, 0.0);
-        for q in positions.clone().filter(|q| underlying(q) == u) {
+        for q in members {
             let d =
                 q.size * arrays.valuation(q.instrument).delta * coin_value(arrays, q.instrument);
             net += d;
             gross += d.abs();
         }
-        total += net_rate * net.abs() + hedged_rate * (gross - net.abs());
+        net_rate * net.abs() + hedged_rate * (gross - net.abs())
+    })
+}
+
+/// Sums `value(first, members)` over the groups of positions sharing a `key` (positions whose key
+/// is `None` belong to no group). Each group is visited once, at its first position, and its
+/// members come in position order, so the sum is deterministic. O(n²), for n ≈ tens.
+fn sum_per_group<K: PartialEq>(
+    positions: impl Iterator<Item = Position> + Clone,
+    key: impl Fn(&Position) -> Option<K>,
+    value: impl Fn(Position, &mut dyn Iterator<Item = Position>) -> f64,
+) -> f64 {
+    let mut total = 0.0;
+    for (n, p) in positions.clone().enumerate() {
+        let Some(k) = key(&p) else { continue };
+        if positions
+            .clone()
+            .take(n)
+            .any(|q| key(&q).as_ref() == Some(&k))
+        {
+            continue;
+        }
+        let mut members = positions.clone().filter(|q| key(q).as_ref() == Some(&k));
+        total += value(p, &mut members);
     }
     total
 }

@@ -54,6 +54,8 @@ pub struct Worst {
 }
 
 /// Worst loss over `cells` in order; ties keep the first index so results are deterministic.
+/// A NaN cell (an overflow upstream) wins and makes `loss` NaN, which every caller turns into
+/// an error: it is never skipped, and never hidden by `max(0)`.
 pub fn worst(cells: impl IntoIterator<Item = f64>) -> Worst {
     let mut w = Worst {
         loss: 0.0,
@@ -61,12 +63,16 @@ pub fn worst(cells: impl IntoIterator<Item = f64>) -> Worst {
     };
     let mut lowest = f64::INFINITY;
     for (i, c) in cells.into_iter().enumerate() {
-        if c < lowest {
+        if c < lowest || (c.is_nan() && !lowest.is_nan()) {
             lowest = c;
             w.index = i;
         }
     }
-    w.loss = (-lowest).max(0.0);
+    w.loss = if lowest.is_nan() {
+        f64::NAN
+    } else {
+        (-lowest).max(0.0)
+    };
     w
 }
 
@@ -101,6 +107,16 @@ mod tests {
             }
         );
         assert_eq!(worst([]).index, 0);
+    }
+
+    /// Regression: `c < lowest` is false for NaN, so a NaN cell was skipped and could leave a
+    /// loss of 0.
+    #[test]
+    fn a_nan_cell_is_never_skipped() {
+        let w = worst([-1.0, f64::NAN, -5.0]);
+        assert!(w.loss.is_nan());
+        assert_eq!(w.index, 1);
+        assert!(worst([f64::NAN, 2.0]).loss.is_nan());
     }
 
     #[test]

@@ -293,9 +293,10 @@ impl Model {
         self.tenor().validate()?;
         match &self.family {
             Family::Deribit(p) => {
-                whole(p.buckets_count, "buckets_count", 1.0, 20.0)?;
+                // 3 × (2·19 + 1) + 8 = 125 ≤ MAX_SCENARIOS.
+                whole(p.buckets_count, "buckets_count", 1.0, 19.0)?;
                 if p.vol_scenarios_count != 3.0 {
-                    return Err(Error::NonPositive {
+                    return Err(Error::OutOfRange {
                         what: "vol_scenarios_count (must be 3)",
                         value: p.vol_scenarios_count,
                     });

@@ -350,3 +350,32 @@ fn invalid_parameters_are_errors_wherever_the_model_is_used() {
         Err(Error::OutOfRange { .. })
     ));
 }
+
+/// Regression: only the scenario count was compared, so arrays built for deribit-btc were
+/// silently margined under deribit-eth (35 scenarios each), and a valid parameter changed after
+/// the build gave the old, stale numbers. Any difference in the scenarios is now an error.
+#[test]
+fn arrays_built_for_other_scenarios_are_rejected() {
+    let btc_model = Model::preset("deribit-btc").unwrap();
+    let arrays = arrays(&btc_model, &BTC_INVERSE);
+    let positions = [pos(4, -1.0)];
+    let acct = Account::new(&arrays, btc(), 1.0, &positions).unwrap();
+    let mut scratch = vec![0.0; acct.scratch_len(&arrays)];
+    account::margin(&arrays, &btc_model, &acct, &mut scratch).unwrap();
+    let eth_model = Model::preset("deribit-eth").unwrap();
+    let mut changed = btc_model.clone();
+    changed.set("volatility_range_up", 2.0).unwrap();
+    let mut floor = btc_model.clone();
+    floor.set("min_volatility_for_shock_up", 0.9).unwrap();
+    for other in [&eth_model, &changed, &floor] {
+        assert!(matches!(
+            account::margin(&arrays, other, &acct, &mut scratch),
+            Err(Error::OutOfRange { .. })
+        ));
+        account::margin(&arrays, &btc_model, &acct, &mut scratch).unwrap();
+        assert!(matches!(
+            account::what_if(&arrays, other, &acct, &scratch, pos(0, 1.0)),
+            Err(Error::OutOfRange { .. })
+        ));
+    }
+}
