@@ -12,7 +12,6 @@ use margin_core::market::PricingInputs;
 use margin_core::model::Model;
 use margin_core::pricing::Valuation;
 use margin_core::risk::{Position, RiskArrays, RiskStorage};
-use margin_core::scenario::ScenarioSet;
 use margin_core::{Asset, Instrument};
 use std::hint::black_box;
 use std::path::Path;
@@ -33,7 +32,7 @@ fn bench_margin(c: &mut Criterion) {
     }
     let model = Model::preset("deribit-btc").unwrap();
     let scenarios = model.scenarios().unwrap();
-    let set = ScenarioSet::new(&scenarios, model.tenor()).unwrap();
+    let set = model.scenario_set(&scenarios).unwrap();
     let n = instruments.len();
     let blank_inputs = PricingInputs::ZERO;
     let blank_val = Valuation::ZERO;

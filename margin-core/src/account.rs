@@ -431,9 +431,12 @@ where
     P: Iterator<Item = Position> + Clone,
 {
     // Arrays built under other scenarios (another preset, or this model before a parameter
-    // changed) would be read under the wrong rules: regenerate and compare (also validates).
+    // changed) would be read under the wrong rules. Sets built by `Model::scenario_set` carry
+    // the model's digest (O(1)); otherwise regenerate and compare (which also validates).
     let set = arrays.scenarios();
-    if model.scenarios()?.as_slice() != set.scenarios() || model.tenor() != *set.tenor() {
+    if set.origin() == Some(model.digest()) {
+        model.validate()?;
+    } else if model.scenarios()?.as_slice() != set.scenarios() || model.tenor() != *set.tenor() {
         return Err(Error::OutOfRange {
             what: "risk arrays built for other scenarios than this model's (rebuild them)",
             value: set.len() as f64,

@@ -252,6 +252,7 @@ impl fmt::Display for Scenario {
 pub struct ScenarioSet<'a> {
     scenarios: &'a [Scenario],
     tenor: TenorScaling,
+    origin: Option<u64>,
 }
 
 impl<'a> ScenarioSet<'a> {
@@ -267,7 +268,25 @@ impl<'a> ScenarioSet<'a> {
         for s in scenarios {
             s.validate()?;
         }
-        Ok(ScenarioSet { scenarios, tenor })
+        Ok(ScenarioSet {
+            scenarios,
+            tenor,
+            origin: None,
+        })
+    }
+
+    /// The same set, tagged with the digest of the model that generated it (see
+    /// `Model::scenario_set`), so margin calls can confirm the model in O(1).
+    pub(crate) fn with_origin(self, digest: u64) -> Self {
+        ScenarioSet {
+            origin: Some(digest),
+            ..self
+        }
+    }
+
+    /// Digest of the model these scenarios were generated from, if built through it.
+    pub fn origin(&self) -> Option<u64> {
+        self.origin
     }
 
     /// The scenarios, in order.

@@ -9,7 +9,7 @@ use margin_core::market::{Forward, MarketSnapshot, PricingInputs, UnderlyingMark
 use margin_core::model::Model;
 use margin_core::pricing::Valuation;
 use margin_core::risk::{Position, RiskArrays, RiskStorage};
-use margin_core::scenario::{ScenarioKind, ScenarioSet};
+use margin_core::scenario::ScenarioKind;
 use margin_core::{Asset, Instrument, Timestamp};
 
 const PERP_STANDARD: [f64; 9] = [
@@ -73,7 +73,7 @@ fn reproduces_deribit_api_example_to_1e12() {
     let market = MarketSnapshot::new(Timestamp(1_718_619_740_501), &underlyings).unwrap();
     let model = Model::preset("deribit-btc").unwrap();
     let scenarios = model.scenarios().unwrap();
-    let set = ScenarioSet::new(&scenarios, model.tenor()).unwrap();
+    let set = model.scenario_set(&scenarios).unwrap();
     let instruments = [
         Instrument::parse("BTC-PERPETUAL").unwrap(),
         Instrument::parse("BTC-28JUN24").unwrap(),

@@ -126,7 +126,6 @@ fn margining_allocates_nothing() {
     use margin_core::model::Model;
     use margin_core::pricing::Valuation;
     use margin_core::risk::{Position, RiskArrays, RiskStorage};
-    use margin_core::scenario::ScenarioSet;
     use margin_core::{Asset, PricingInputs};
 
     let market = chain_market(CHAIN_20260822);
@@ -161,7 +160,7 @@ fn margining_allocates_nothing() {
         let (im, count) = allocations_in(|| {
             let snapshot = market.snapshot(&views).expect("snapshot");
             let scenarios = model.scenarios().expect("scenarios");
-            let set = ScenarioSet::new(&scenarios, model.tenor()).expect("set");
+            let set = model.scenario_set(&scenarios).expect("set");
             let storage = RiskStorage {
                 inputs: &mut inputs,
                 valuations: &mut valuations,

@@ -9,7 +9,6 @@ use margin_core::account::{self, Account};
 use margin_core::model::{MAX_SCENARIOS, Model, PRESETS};
 use margin_core::pricing::{Valuation, black76, valuation, value};
 use margin_core::risk::{Position, RiskArrays, RiskStorage};
-use margin_core::scenario::ScenarioSet;
 use margin_core::{
     Asset, Forward, Instrument, Kind, MarketSnapshot, PricingInputs, Right, Settlement, Timestamp,
     UnderlyingMarket, VolQuote,
@@ -97,7 +96,7 @@ fn margin_everything(snapshot: MarketSnapshot<'_>, btc: Asset) -> f64 {
         let Ok(scenarios) = model.scenarios() else {
             return f64::NAN;
         };
-        let Ok(set) = ScenarioSet::new(&scenarios, model.tenor()) else {
+        let Ok(set) = model.scenario_set(&scenarios) else {
             return f64::NAN;
         };
         let mut inputs = [PricingInputs::ZERO; N];

@@ -27,7 +27,6 @@ use crate::market::{MarketSnapshot, PricingInputs};
 use crate::model::{Model, Scenarios};
 use crate::pricing::{self, Valuation};
 use crate::risk::{InstrumentError, Position, RiskArrays, RiskStorage};
-use crate::scenario::ScenarioSet;
 use crate::time::Timestamp;
 use std::fmt;
 
@@ -220,12 +219,13 @@ impl Universe {
         snapshot: MarketSnapshot<'a>,
         buffers: &'a mut RiskBuffers,
     ) -> Result<RiskArrays<'a>, InstrumentError> {
-        let set = ScenarioSet::new(&self.scenarios, self.model.tenor()).map_err(|error| {
-            InstrumentError {
+        let set = self
+            .model
+            .scenario_set(&self.scenarios)
+            .map_err(|error| InstrumentError {
                 index: self.instruments.len(),
                 error,
-            }
-        })?;
+            })?;
         let storage = RiskStorage {
             inputs: &mut buffers.inputs,
             valuations: &mut buffers.valuations,
