@@ -130,17 +130,17 @@ impl AccountState {
 
     /// Computes the margin and keeps the per-scenario P&L for what-ifs.
     pub fn compute(&mut self) -> Result<&Margin, Error> {
-        if self.last.is_none() {
-            let arrays = self.engine.arrays();
-            let m = account::margin(
-                &arrays,
-                self.engine.model(),
-                self.account.get(),
-                &mut self.scratch,
-            )?;
-            self.last = Some(m);
+        if let Some(ref m) = self.last {
+            return Ok(m);
         }
-        self.last.as_ref().ok_or(Error::Overflow { what: "margin" })
+        let arrays = self.engine.arrays();
+        let m = account::margin(
+            &arrays,
+            self.engine.model(),
+            self.account.get(),
+            &mut self.scratch,
+        )?;
+        Ok(self.last.insert(m))
     }
 
     /// The last computed margin, if positions and equity have not changed since.
