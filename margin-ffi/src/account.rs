@@ -68,10 +68,9 @@ impl AccountState {
         let old = self.engine.arrays();
         let mut positions = Vec::with_capacity(self.positions().len());
         for (index, p) in self.positions().iter().enumerate() {
-            let symbol = old.instruments()[p.instrument].to_string();
             let instrument = engine
-                .instrument_id(&symbol)
-                .ok_or(Error::UnknownInstrument { index })?;
+                .find(&old.instruments()[p.instrument])
+                .map_err(|_| Error::UnknownInstrument { index })?;
             positions.push(Position {
                 instrument,
                 size: p.size,

@@ -638,7 +638,9 @@ pub unsafe extern "C" fn margin_engine_free(engine: *mut margin_engine) {
     });
 }
 
-/// The instrument id (row) of a symbol such as `BTC-27MAR26-90000-C`.
+/// The instrument id (row) of a symbol such as `BTC-27MAR26-90000-C`. A symbol without a row,
+/// including one the market lists but cannot price (expired, no vol), is
+/// `MARGIN_STATUS_UNKNOWN_INSTRUMENT`; `margin_last_error_message` then says why.
 ///
 /// # Safety
 /// Pointers must be NULL or valid.
@@ -651,11 +653,7 @@ pub unsafe extern "C" fn margin_engine_instrument_id(
     ffi_guard!({
         // SAFETY: the caller's contract.
         let (e, s, out) = unsafe { (arg(engine)?, text(symbol)?, out_arg(out)?) };
-        out.write(
-            e.inner
-                .instrument_id(s)
-                .ok_or(margin_status::UnknownInstrument)?,
-        );
+        out.write(e.inner.instrument_id(s)?);
         Ok(())
     })
 }
