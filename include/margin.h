@@ -307,7 +307,9 @@ margin_status margin_engine_new(const margin_market *market,
 // `engine` must be NULL or a pointer from a `margin_engine_new*` call, freed once.
 void margin_engine_free(margin_engine *engine);
 
-// The instrument id (row) of a symbol such as `BTC-27MAR26-90000-C`.
+// The instrument id (row) of a symbol such as `BTC-27MAR26-90000-C`. A symbol without a row,
+// including one the market lists but cannot price (expired, no vol), is
+// `MARGIN_STATUS_UNKNOWN_INSTRUMENT`; `margin_last_error_message` then says why.
 //
 // # Safety
 // Pointers must be NULL or valid.

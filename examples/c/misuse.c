@@ -104,7 +104,26 @@ int main(void) {
         EXPECT(margin_engine_new(&m, "deribit-btc", NULL, 0, &engine), MARGIN_STATUS_NULL_POINTER);
         u.vols = &vol;
         m.valuation_time_ms = 1790323200000LL + 1;
-        EXPECT(margin_engine_new(&m, "deribit-btc", NULL, 0, &engine), MARGIN_STATUS_EXPIRED);
+        {
+            /* Listed rows must be priceable; without a list, expired ones just get no row. */
+            const char *expired[1] = {"BTC-25SEP26-120000-P"};
+            char msg[512];
+            size_t mlen = 0;
+            m.symbols = expired;
+            m.symbol_count = 1;
+            EXPECT(margin_engine_new(&m, "deribit-btc", NULL, 0, &engine), MARGIN_STATUS_EXPIRED);
+            TRUE_(engine == sentinel);
+            m.symbols = NULL;
+            m.symbol_count = 0;
+            EXPECT(margin_engine_new(&m, "deribit-btc", NULL, 0, &engine), MARGIN_STATUS_OK);
+            EXPECT(margin_engine_instrument_id(engine, "BTC-25SEP26-120000-P", &id),
+                   MARGIN_STATUS_UNKNOWN_INSTRUMENT);
+            EXPECT(margin_last_error_message(msg, sizeof msg, &mlen), MARGIN_STATUS_OK);
+            TRUE_(strstr(msg, "BTC-25SEP26-120000-P expired at") != NULL);
+            TRUE_(id == 12345);
+            margin_engine_free(engine);
+            engine = sentinel;
+        }
         m.valuation_time_ms = 1787412831000LL;
         EXPECT(margin_engine_new(NULL, "deribit-btc", NULL, 0, &engine), MARGIN_STATUS_NULL_POINTER);
         {

@@ -68,10 +68,9 @@ impl AccountState {
         let old = self.engine.arrays();
         let mut positions = Vec::with_capacity(self.positions().len());
         for (index, p) in self.positions().iter().enumerate() {
-            let symbol = old.instruments()[p.instrument].to_string();
             let instrument = engine
-                .instrument_id(&symbol)
-                .ok_or(Error::UnknownInstrument { index })?;
+                .find(&old.instruments()[p.instrument])
+                .map_err(|_| Error::UnknownInstrument { index })?;
             positions.push(Position {
                 instrument,
                 size: p.size,
@@ -130,17 +129,17 @@ impl AccountState {
 
     /// Computes the margin and keeps the per-scenario P&L for what-ifs.
     pub fn compute(&mut self) -> Result<&Margin, Error> {
-        if self.last.is_none() {
-            let arrays = self.engine.arrays();
-            let m = account::margin(
-                &arrays,
-                self.engine.model(),
-                self.account.get(),
-                &mut self.scratch,
-            )?;
-            self.last = Some(m);
+        if let Some(ref m) = self.last {
+            return Ok(m);
         }
-        self.last.as_ref().ok_or(Error::Overflow { what: "margin" })
+        let arrays = self.engine.arrays();
+        let m = account::margin(
+            &arrays,
+            self.engine.model(),
+            self.account.get(),
+            &mut self.scratch,
+        )?;
+        Ok(self.last.insert(m))
     }
 
     /// The last computed margin, if positions and equity have not changed since.

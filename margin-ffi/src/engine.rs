@@ -3,11 +3,14 @@
 //! one engine serves any number of threads; rebuild it when marks move.
 
 use crate::owned::{BuildError, OwnedArrays};
-use margin_core::account::{self, Account, Margin};
+use margin_core::account::Margin;
+use margin_core::io::engine::{Universe, UnpricedInstrument};
+use margin_core::io::market::instrument_order;
 use margin_core::io::{self, FormatError, MarketData};
 use margin_core::model::Model;
 use margin_core::risk::{Position, RiskArrays};
 use margin_core::{Asset, Error, Instrument, Kind, Settlement};
+use std::cmp::Ordering;
 use std::path::Path;
 
 /// Why an engine could not be built.
@@ -25,6 +28,17 @@ impl From<Error> for EngineError {
     }
 }
 
+/// Why a symbol has no row in an engine.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NoRow {
+    /// The symbol does not parse.
+    Symbol(Error),
+    /// The market cannot price it (expired, no vol, no underlying, not listed).
+    Unpriced(UnpricedInstrument),
+    /// The engine was built over an explicit instrument list without it.
+    NotListed,
+}
+
 /// A built engine. `Send + Sync`: one engine serves many threads.
 ///
 /// ```
@@ -34,10 +48,18 @@ impl From<Error> for EngineError {
 pub struct Engine {
     arrays: OwnedArrays,
     model: Model,
-    /// `(symbol, row)` sorted by symbol, for [`Engine::instrument_id`].
-    symbols: Vec<(String, usize)>,
+    rows: Rows,
     /// `name@version`, with ` (modified)` when a parameter was overridden.
     label: String,
+}
+
+/// How an instrument's row is found.
+enum Rows {
+    /// Every instrument the market can price, in the universe's order; it also knows why the
+    /// others have no row. Boxed: it holds the model and its scenarios (kilobytes).
+    Universe(Box<Universe>),
+    /// The caller's list, in its order: `(instrument, row)` sorted by [`instrument_order`].
+    Listed(Vec<(Instrument, usize)>),
 }
 
 /// A model from a preset name and `(name, value)` overrides.
@@ -50,30 +72,44 @@ pub fn model(preset: &str, overrides: &[(&str, f64)]) -> Result<Model, Error> {
 }
 
 impl Engine {
-    /// Builds the engine over `market`. `instruments` lists the rows; `None` takes every
-    /// instrument the market lists plus, per underlying, its inverse perpetual, an inverse
-    /// future for every expiry with a forward and an inverse option for every vol quote (each
-    /// is priced by data the market holds).
+    /// Builds the engine over `market`. `instruments` lists the rows, each of which must be
+    /// priceable. `None` takes the [`Universe`] of the market plus an inverse option per vol
+    /// quote (so a market given as bare arrays still has its options): every instrument the
+    /// market can price, in its order; those it cannot (expired, no vol) get no row and
+    /// [`Engine::find`] says why.
     pub fn new(
         market: MarketData,
         instruments: Option<Vec<Instrument>>,
         model: Model,
     ) -> Result<Engine, EngineError> {
         let scenarios = model.scenarios()?;
-        let instruments = instruments.unwrap_or_else(|| tradable(&market));
-        let mut symbols: Vec<(String, usize)> = instruments
-            .iter()
-            .enumerate()
-            .map(|(i, inst)| (inst.to_string(), i))
-            .collect();
-        symbols.sort();
-        if let Some(w) = symbols.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(Error::Duplicate {
-                what: "instruments",
-                index: w[1].1,
+        let (instruments, rows) = match instruments {
+            Some(list) => {
+                let mut index: Vec<(Instrument, usize)> = list.iter().copied().zip(0..).collect();
+                index.sort_by(|a, b| instrument_order(&a.0, &b.0));
+                if let Some(w) = index
+                    .windows(2)
+                    .find(|w| instrument_order(&w[0].0, &w[1].0) == Ordering::Equal)
+                {
+                    return Err(Error::Duplicate {
+                        what: "instruments",
+                        index: w[1].1,
+                    }
+                    .into());
+                }
+                (list, Rows::Listed(index))
             }
-            .into());
-        }
+            None => {
+                let views = market.views();
+                let snapshot = market.snapshot(&views)?;
+                let universe =
+                    Universe::new(&market, &snapshot, model.clone(), &vol_options(&market))?;
+                (
+                    universe.instruments().to_vec(),
+                    Rows::Universe(Box::new(universe)),
+                )
+            }
+        };
         let arrays = OwnedArrays::build(market, scenarios, model.tenor(), instruments)
             .map_err(EngineError::Build)?;
         let label = format!(
@@ -85,7 +121,7 @@ impl Engine {
         Ok(Engine {
             arrays,
             model,
-            symbols,
+            rows,
             label,
         })
     }
@@ -119,12 +155,21 @@ impl Engine {
         &self.label
     }
 
-    /// Row index of `symbol` (exact Deribit spelling), by binary search.
-    pub fn instrument_id(&self, symbol: &str) -> Option<usize> {
-        self.symbols
-            .binary_search_by(|(s, _)| s.as_str().cmp(symbol))
-            .ok()
-            .map(|i| self.symbols[i].1)
+    /// Row of `instrument`, or why it has none.
+    pub fn find(&self, instrument: &Instrument) -> Result<usize, NoRow> {
+        match &self.rows {
+            Rows::Universe(u) => u.find(instrument).map_err(NoRow::Unpriced),
+            Rows::Listed(index) => index
+                .binary_search_by(|(i, _)| instrument_order(i, instrument))
+                .map(|k| index[k].1)
+                .map_err(|_| NoRow::NotListed),
+        }
+    }
+
+    /// Row of `symbol` (Deribit spelling, e.g. `BTC-27MAR26-90000-C`), or why it has none.
+    pub fn instrument_id(&self, symbol: &str) -> Result<usize, NoRow> {
+        let instrument = Instrument::parse(symbol).map_err(NoRow::Symbol)?;
+        self.find(&instrument)
     }
 
     /// Margin of one account given as positions, computed with `scratch` as working memory.
@@ -135,32 +180,33 @@ impl Engine {
         positions: &[Position],
         scratch: &mut Vec<f64>,
     ) -> Result<Margin, Error> {
-        let arrays = self.arrays();
-        let acct = Account::new(&arrays, currency, equity, positions)?;
-        let needed = acct.scratch_len(&arrays);
-        if scratch.len() < needed {
-            scratch.resize(needed, 0.0);
-        }
-        account::margin(&arrays, &self.model, &acct, scratch)
+        io::engine::margin_positions(
+            &self.arrays(),
+            &self.model,
+            currency,
+            equity,
+            positions,
+            scratch,
+        )
     }
 }
 
-/// [`io::engine::tradable`] plus an inverse option per vol quote, so a market given as bare
-/// arrays (forwards and vols, no instrument list) still has its options.
-fn tradable(market: &MarketData) -> Vec<Instrument> {
-    let mut out = io::engine::tradable(market);
-    for u in &market.underlyings {
-        out.extend(u.vols.iter().map(|v| Instrument {
-            underlying: u.asset,
-            settlement: Settlement::Inverse,
-            kind: Kind::Option {
-                expiry: v.expiry,
-                strike: v.strike,
-                right: v.right,
-            },
-        }));
-    }
-    out.sort_by(io::market::instrument_order);
-    out.dedup();
-    out
+/// An inverse option per vol quote, so a market given as bare arrays (forwards and vols, no
+/// instrument list) still has its options; [`Universe`] adds the rest.
+fn vol_options(market: &MarketData) -> Vec<Instrument> {
+    market
+        .underlyings
+        .iter()
+        .flat_map(|u| {
+            u.vols.iter().map(|v| Instrument {
+                underlying: u.asset,
+                settlement: Settlement::Inverse,
+                kind: Kind::Option {
+                    expiry: v.expiry,
+                    strike: v.strike,
+                    right: v.right,
+                },
+            })
+        })
+        .collect()
 }

@@ -433,6 +433,29 @@ unsafe fn publish_engine(
     Ok(())
 }
 
+/// The body of every `margin_engine_new_from_*` that reads market text: `parse` builds the
+/// engine from the text and the model.
+///
+/// SAFETY: pointers as the public functions document.
+unsafe fn engine_from_text(
+    parse: fn(&str, margin_core::model::Model) -> Result<Engine, engine::EngineError>,
+    text: *const c_char,
+    len: usize,
+    model_name: *const c_char,
+    params: *const margin_param,
+    param_count: usize,
+    out: *mut *mut margin_engine,
+) -> margin_status {
+    ffi_guard!({
+        // SAFETY: the caller's contract.
+        let text = unsafe { text_len(text, len) }?;
+        // SAFETY: the caller's contract.
+        let model = unsafe { model(model_name, params, param_count) }?;
+        // SAFETY: the caller's contract.
+        unsafe { publish_engine(parse(text, model), out) }
+    })
+}
+
 // ---------------------------------------------------------------------------------------
 // Version and status.
 
@@ -500,14 +523,18 @@ pub unsafe extern "C" fn margin_engine_new_from_json(
     param_count: usize,
     out: *mut *mut margin_engine,
 ) -> margin_status {
-    ffi_guard!({
-        // SAFETY: the caller's contract.
-        let text = unsafe { text_len(json, len) }?;
-        // SAFETY: the caller's contract.
-        let model = unsafe { model(model_name, params, param_count) }?;
-        // SAFETY: the caller's contract.
-        unsafe { publish_engine(Engine::from_json(text, model), out) }
-    })
+    // SAFETY: the caller's contract.
+    unsafe {
+        engine_from_text(
+            Engine::from_json,
+            json,
+            len,
+            model_name,
+            params,
+            param_count,
+            out,
+        )
+    }
 }
 
 /// Builds an engine from a Deribit option-chain CSV (the bundled `data/deribit` snapshot
@@ -524,14 +551,18 @@ pub unsafe extern "C" fn margin_engine_new_from_deribit_csv(
     param_count: usize,
     out: *mut *mut margin_engine,
 ) -> margin_status {
-    ffi_guard!({
-        // SAFETY: the caller's contract.
-        let text = unsafe { text_len(csv, len) }?;
-        // SAFETY: the caller's contract.
-        let model = unsafe { model(model_name, params, param_count) }?;
-        // SAFETY: the caller's contract.
-        unsafe { publish_engine(Engine::from_deribit_csv(text, model), out) }
-    })
+    // SAFETY: the caller's contract.
+    unsafe {
+        engine_from_text(
+            Engine::from_deribit_csv,
+            csv,
+            len,
+            model_name,
+            params,
+            param_count,
+            out,
+        )
+    }
 }
 
 /// Builds an engine from a market given as plain arrays; otherwise as
@@ -607,7 +638,9 @@ pub unsafe extern "C" fn margin_engine_free(engine: *mut margin_engine) {
     });
 }
 
-/// The instrument id (row) of a symbol such as `BTC-27MAR26-90000-C`.
+/// The instrument id (row) of a symbol such as `BTC-27MAR26-90000-C`. A symbol without a row,
+/// including one the market lists but cannot price (expired, no vol), is
+/// `MARGIN_STATUS_UNKNOWN_INSTRUMENT`; `margin_last_error_message` then says why.
 ///
 /// # Safety
 /// Pointers must be NULL or valid.
@@ -620,11 +653,7 @@ pub unsafe extern "C" fn margin_engine_instrument_id(
     ffi_guard!({
         // SAFETY: the caller's contract.
         let (e, s, out) = unsafe { (arg(engine)?, text(symbol)?, out_arg(out)?) };
-        out.write(
-            e.inner
-                .instrument_id(s)
-                .ok_or(margin_status::UnknownInstrument)?,
-        );
+        out.write(e.inner.instrument_id(s)?);
         Ok(())
     })
 }
@@ -1268,8 +1297,7 @@ pub unsafe extern "C" fn margin_noalloc_margin(
             return Err(full().into());
         }
         let (pnl, scratch) = workspace.split_at_mut(rows);
-        let zero = PricingInputs::ZERO;
-        let mut inputs = [zero; MARGIN_NOALLOC_MAX_POSITIONS];
+        let mut inputs = [PricingInputs::ZERO; MARGIN_NOALLOC_MAX_POSITIONS];
         let mut valuations = [Valuation::ZERO; MARGIN_NOALLOC_MAX_POSITIONS];
         let storage = RiskStorage {
             inputs: &mut inputs,

@@ -50,7 +50,7 @@ impl<T: ?Sized> Leaked<T> {
 impl<T: ?Sized> Drop for Leaked<T> {
     fn drop(&mut self) {
         // SAFETY: the pointer came from `Box::leak` and is freed exactly once, here; the owners
-        // below drop every view that borrows it before (views hold no drop glue).
+        // below declare every view before what it borrows, so the view is dropped first.
         drop(unsafe { Box::from_raw(self.0.as_ptr()) });
     }
 }
@@ -65,11 +65,15 @@ pub enum BuildError {
 }
 
 /// Risk arrays together with the market, scenarios, instruments and storage they borrow.
+///
+/// Field order is drop order: each field is declared before everything it borrows, so no view
+/// outlives its data even if a view type gains drop glue that reads it.
 pub struct OwnedArrays {
     // The view; it borrows the allocations below and is never handed out as `'static`.
     arrays: RiskArrays<'static>,
-    _market: Leaked<MarketData>,
+    // Borrows `_market`.
     _views: Leaked<[UnderlyingMarket<'static>]>,
+    _market: Leaked<MarketData>,
     _scenarios: Leaked<Scenarios>,
     _instruments: Leaked<[Instrument]>,
     _inputs: Leaked<[PricingInputs]>,
@@ -86,8 +90,6 @@ impl OwnedArrays {
         instruments: Vec<Instrument>,
     ) -> Result<OwnedArrays, BuildError> {
         let n = instruments.len();
-        let zero_inputs = PricingInputs::ZERO;
-        let zero_valuation = Valuation::ZERO;
         let market = Leaked::new(Box::new(market));
         // SAFETY (all `get`/`get_mut` below): every reference is stored only in `arrays` (or
         // dropped before this function returns), and `arrays` is dropped with the allocations.
@@ -98,8 +100,8 @@ impl OwnedArrays {
         let scenarios = Leaked::new(Box::new(scenarios));
         let set = ScenarioSet::new(unsafe { scenarios.get() }, tenor).map_err(BuildError::Core)?;
         let instruments = Leaked::new(instruments.into_boxed_slice());
-        let mut inputs = Leaked::new(vec![zero_inputs; n].into_boxed_slice());
-        let mut valuations = Leaked::new(vec![zero_valuation; n].into_boxed_slice());
+        let mut inputs = Leaked::new(vec![PricingInputs::ZERO; n].into_boxed_slice());
+        let mut valuations = Leaked::new(vec![Valuation::ZERO; n].into_boxed_slice());
         let mut pnl = Leaked::new(vec![0.0; n * set.len()].into_boxed_slice());
         let storage = RiskStorage {
             inputs: unsafe { inputs.get_mut() },
@@ -110,8 +112,8 @@ impl OwnedArrays {
             .map_err(BuildError::Instrument)?;
         Ok(OwnedArrays {
             arrays,
-            _market: market,
             _views: views,
+            _market: market,
             _scenarios: scenarios,
             _instruments: instruments,
             _inputs: inputs,
@@ -127,7 +129,8 @@ impl OwnedArrays {
 }
 
 /// A core [`Account`] over positions it owns. Immutable: a change builds a new one, so a
-/// rejected change leaves the old account untouched.
+/// rejected change leaves the old account untouched. Field order is drop order: the view
+/// first, then what it borrows.
 pub struct OwnedAccount {
     account: Account<'static>,
     _positions: Leaked<[Position]>,

@@ -1,8 +1,9 @@
 //! Status codes returned by every fallible C function, and their messages.
 
-use crate::engine::EngineError;
+use crate::engine::{EngineError, NoRow};
 use crate::owned::BuildError;
 use margin_core::Error;
+use margin_core::io::engine::UnpricedInstrument;
 use std::ffi::CStr;
 
 /// The result of a C call. `MARGIN_STATUS_OK` is 0; every other value is an error and means
@@ -185,6 +186,8 @@ pub enum Detail {
     Core(Error),
     /// A formatted message (format errors name the JSON path or CSV line).
     Text(String),
+    /// An instrument the market cannot price, with the reason.
+    Unpriced(UnpricedInstrument),
 }
 
 thread_local! {
@@ -210,6 +213,7 @@ pub fn last_error_message() -> Option<String> {
                 Detail::None => head.into_owned(),
                 Detail::Core(e) => format!("{head}: {e}"),
                 Detail::Text(t) => format!("{head}: {t}"),
+                Detail::Unpriced(u) => format!("{head}: {u}"),
             }
         })
     })
@@ -243,6 +247,20 @@ impl From<EngineError> for Failure {
         Failure {
             status: e.into(),
             detail,
+        }
+    }
+}
+
+impl From<NoRow> for Failure {
+    /// Every missing row is `UnknownInstrument`; the detail says why.
+    fn from(e: NoRow) -> Self {
+        Failure {
+            status: margin_status::UnknownInstrument,
+            detail: match e {
+                NoRow::Symbol(e) => Detail::Core(e),
+                NoRow::Unpriced(u) => Detail::Unpriced(u),
+                NoRow::NotListed => Detail::None,
+            },
         }
     }
 }

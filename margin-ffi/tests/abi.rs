@@ -502,3 +502,140 @@ fn scenario_pnl_of_an_inverse_perpetual_is_the_closed_form() {
         margin_engine_free(e);
     }
 }
+
+/// An engine over `json` with the deribit-btc model.
+fn engine_from_json(json: &str) -> Result<*mut margin_engine, margin_status> {
+    let mut e = ptr::null_mut();
+    // SAFETY: valid pointers and lengths.
+    let status = unsafe {
+        margin_engine_new_from_json(
+            json.as_ptr().cast(),
+            json.len(),
+            c"deribit-btc".as_ptr(),
+            ptr::null(),
+            0,
+            &mut e,
+        )
+    };
+    if status == margin_status::Ok {
+        Ok(e)
+    } else {
+        Err(status)
+    }
+}
+
+fn last_error() -> String {
+    let mut buf = [0 as c_char; 512];
+    let mut n = 0;
+    // SAFETY: valid pointers and lengths.
+    ok(unsafe { margin_last_error_message(buf.as_mut_ptr(), buf.len(), &mut n) });
+    // SAFETY: the call wrote `n` bytes and a NUL.
+    unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn a_market_listing_expired_instruments_builds_and_names_them() {
+    // Valuation 22 Aug 2026; BTC-21AUG26 and its option expired the day before. The CLI leaves
+    // such instruments out of the universe; the C engine must too, not fail to build.
+    let live = r#""BTC-PERPETUAL": {"mark_price": 77100.0},
+        "BTC-25SEP26": {"mark_price": 77405.28},
+        "BTC-25SEP26-120000-P": {"mark_iv": 0.6246},
+        "BTC-25SEP26-70000-C": {"mark_iv": 0.47}"#;
+    let expired = r#""BTC-21AUG26": {"mark_price": 77000.0},
+        "BTC-21AUG26-76000-C": {"mark_iv": 0.5}"#;
+    let market = |instruments: &str| {
+        format!(
+            r#"{{"valuation_time": "2026-08-22T15:33:51Z",
+              "underlyings": {{"BTC": {{"index_price": 77081.8}}}},
+              "instruments": {{{instruments}}}}}"#
+        )
+    };
+    let e = engine_from_json(&market(&format!("{live},{expired}")))
+        .expect("a market listing expired instruments builds");
+    // The same market without them: the independent route the live rows must agree with.
+    let clean = engine_from_json(&market(live)).unwrap();
+    let count = |e| {
+        let mut n = 0;
+        // SAFETY: valid pointers.
+        ok(unsafe { margin_engine_instrument_count(e, &mut n) });
+        n
+    };
+    assert_eq!(count(e), count(clean));
+
+    let positions = [
+        ("BTC-PERPETUAL", 0.7),
+        ("BTC-25SEP26", -0.3),
+        ("BTC-25SEP26-120000-P", 1.5),
+        ("BTC-25SEP26-70000-C", -2.0),
+    ];
+    let compute = |e| {
+        let mut a = ptr::null_mut();
+        let mut r = zero();
+        // SAFETY: valid pointers.
+        unsafe {
+            ok(margin_account_new(e, c"BTC".as_ptr(), &mut a));
+            ok(margin_account_set_equity(a, 3.0));
+            for (s, size) in positions {
+                ok(margin_account_set_position(a, id(e, s), size));
+            }
+            ok(margin_account_compute(a, &mut r));
+            margin_account_free(a);
+        }
+        r
+    };
+    let got = compute(e);
+    assert!(got.initial_margin > 0.0);
+    assert_eq!(got, compute(clean));
+
+    for (symbol, reason) in [
+        ("BTC-21AUG26", "BTC-21AUG26 expired at"),
+        ("BTC-21AUG26-76000-C", "BTC-21AUG26-76000-C expired at"),
+    ] {
+        let s = CString::new(symbol).unwrap();
+        let mut row = 12345;
+        // SAFETY: valid pointers.
+        let status = unsafe { margin_engine_instrument_id(e, s.as_ptr(), &mut row) };
+        assert_eq!(status, margin_status::UnknownInstrument, "{symbol}");
+        assert_eq!(row, 12345, "{symbol}: wrote an id on failure");
+        let message = last_error();
+        assert!(message.contains(reason), "{symbol}: {message}");
+    }
+
+    // Rows the caller lists explicitly stay strict: an expired one fails the build.
+    let forward = margin_forward {
+        expiry_ms: 1_787_299_200_000, // 2026-08-21T08:00:00Z
+        price: 77000.0,
+    };
+    let underlying = margin_underlying {
+        asset: c"BTC".as_ptr(),
+        index_price: 77081.8,
+        perpetual_price: 77100.0,
+        rate: 0.0,
+        forwards: &forward,
+        forward_count: 1,
+        vols: ptr::null(),
+        vol_count: 0,
+    };
+    let symbols = [c"BTC-PERPETUAL".as_ptr(), c"BTC-21AUG26".as_ptr()];
+    let m = margin_market {
+        valuation_time_ms: 1_787_412_831_000, // 2026-08-22T15:33:51Z
+        underlyings: &underlying,
+        underlying_count: 1,
+        symbols: symbols.as_ptr(),
+        symbol_count: symbols.len(),
+    };
+    let mut strict = ptr::null_mut();
+    // SAFETY: valid pointers and lengths.
+    let status =
+        unsafe { margin_engine_new(&m, c"deribit-btc".as_ptr(), ptr::null(), 0, &mut strict) };
+    assert_eq!(status, margin_status::Expired);
+    assert!(strict.is_null());
+
+    // SAFETY: handles from this test, freed once.
+    unsafe {
+        margin_engine_free(clean);
+        margin_engine_free(e);
+    }
+}

@@ -419,18 +419,34 @@ pub fn margin_portfolio(
     let positions = universe
         .positions(portfolio)
         .map_err(AccountError::Position)?;
-    let margin = {
-        let account =
-            crate::account::Account::new(arrays, portfolio.currency, portfolio.equity, &positions)
-                .map_err(|e| AccountError::core(portfolio, e))?;
-        let need = account.scratch_len(arrays);
-        if scratch.len() < need {
-            scratch.resize(need, 0.0);
-        }
-        crate::account::margin(arrays, universe.model(), &account, scratch)
-            .map_err(|e| AccountError::core(portfolio, e))?
-    };
+    let margin = margin_positions(
+        arrays,
+        universe.model(),
+        portfolio.currency,
+        portfolio.equity,
+        &positions,
+        scratch,
+    )
+    .map_err(|e| AccountError::core(portfolio, e))?;
     Ok((positions, margin))
+}
+
+/// Margins one account given as rows of `arrays`: account validated, margin computed with
+/// `scratch` (grown as needed, so a reused `scratch` stops allocating).
+pub fn margin_positions(
+    arrays: &RiskArrays<'_>,
+    model: &Model,
+    currency: Asset,
+    equity: f64,
+    positions: &[Position],
+    scratch: &mut Vec<f64>,
+) -> Result<crate::account::Margin, crate::Error> {
+    let account = crate::account::Account::new(arrays, currency, equity, positions)?;
+    let need = account.scratch_len(arrays);
+    if scratch.len() < need {
+        scratch.resize(need, 0.0);
+    }
+    crate::account::margin(arrays, model, &account, scratch)
 }
 
 #[cfg(test)]
