@@ -82,7 +82,7 @@ impl Engine {
         instruments: Option<Vec<Instrument>>,
         model: Model,
     ) -> Result<Engine, EngineError> {
-        let scenarios = model.scenarios()?;
+        model.validate()?;
         let (instruments, rows) = match instruments {
             Some(list) => {
                 let mut index: Vec<(Instrument, usize)> = list.iter().copied().zip(0..).collect();
@@ -110,8 +110,7 @@ impl Engine {
                 )
             }
         };
-        let arrays = OwnedArrays::build(market, scenarios, model.tenor(), instruments)
-            .map_err(EngineError::Build)?;
+        let arrays = OwnedArrays::build(market, &model, instruments).map_err(EngineError::Build)?;
         let label = format!(
             "{}@{}{}",
             model.name,

@@ -13,10 +13,10 @@
 use margin_core::account::Account;
 use margin_core::io::MarketData;
 use margin_core::market::{MarketSnapshot, PricingInputs, UnderlyingMarket};
+use margin_core::model::Model;
 use margin_core::model::Scenarios;
 use margin_core::pricing::Valuation;
 use margin_core::risk::{InstrumentError, Position, RiskArrays, RiskStorage};
-use margin_core::scenario::{ScenarioSet, TenorScaling};
 use margin_core::{Asset, Error, Instrument};
 use std::ptr::NonNull;
 
@@ -82,11 +82,12 @@ pub struct OwnedArrays {
 }
 
 impl OwnedArrays {
-    /// Validates the market and scenarios and prices every instrument into owned storage.
+    /// Validates the market and the model's scenarios and prices every instrument into owned
+    /// storage. The scenario set carries the model's digest, so margin calls confirm the model
+    /// in O(1).
     pub fn build(
         market: MarketData,
-        scenarios: Scenarios,
-        tenor: TenorScaling,
+        model: &Model,
         instruments: Vec<Instrument>,
     ) -> Result<OwnedArrays, BuildError> {
         let n = instruments.len();
@@ -97,8 +98,10 @@ impl OwnedArrays {
         let views = Leaked::new(m.views().into_boxed_slice());
         let snapshot = MarketSnapshot::new(m.valuation_time, unsafe { views.get() })
             .map_err(BuildError::Core)?;
-        let scenarios = Leaked::new(Box::new(scenarios));
-        let set = ScenarioSet::new(unsafe { scenarios.get() }, tenor).map_err(BuildError::Core)?;
+        let scenarios = Leaked::new(Box::new(model.scenarios().map_err(BuildError::Core)?));
+        let set = model
+            .scenario_set(unsafe { scenarios.get() })
+            .map_err(BuildError::Core)?;
         let instruments = Leaked::new(instruments.into_boxed_slice());
         let mut inputs = Leaked::new(vec![PricingInputs::ZERO; n].into_boxed_slice());
         let mut valuations = Leaked::new(vec![Valuation::ZERO; n].into_boxed_slice());
