@@ -140,6 +140,7 @@ pub struct MarketBuilder<'p> {
     valuation_time: Timestamp,
     underlyings: Vec<(UnderlyingData, Location)>,
     forwards: Vec<(Asset, Forward, Location)>,
+    perpetuals: Vec<(Asset, f64, Location)>,
     vols: Vec<(Asset, VolQuote, Location)>,
     instruments: Vec<(InstrumentQuote, Location)>,
 }
@@ -152,6 +153,7 @@ impl<'p> MarketBuilder<'p> {
             valuation_time,
             underlyings: Vec::new(),
             forwards: Vec::new(),
+            perpetuals: Vec::new(),
             vols: Vec::new(),
             instruments: Vec::new(),
         }
@@ -270,17 +272,26 @@ impl<'p> MarketBuilder<'p> {
         Ok(())
     }
 
-    /// Sets the perpetual mark of `asset`.
-    pub fn perpetual(
-        &mut self,
-        asset: Asset,
-        price: f64,
-        at: &Location,
-    ) -> Result<(), FormatError> {
-        self.known(asset, at)?;
+    /// Sets the perpetual mark of `asset`. Several perpetuals on one coin (inverse and
+    /// linear) may restate the same mark; a different mark is a conflict, never overwritten.
+    pub fn perpetual(&mut self, asset: Asset, price: f64, at: Location) -> Result<(), FormatError> {
+        self.known(asset, &at)?;
+        if let Some((_, prev, prev_at)) = self.perpetuals.iter().find(|(a, ..)| *a == asset) {
+            if *prev == price {
+                return Ok(());
+            }
+            return Err(self.err(
+                &at,
+                FormatErrorKind::Conflict(format!(
+                    "perpetual mark {price} for {asset} disagrees with {prev} at {}",
+                    describe(prev_at)
+                )),
+            ));
+        }
         if let Some((u, _)) = self.underlyings.iter_mut().find(|(u, _)| u.asset == asset) {
             u.perpetual_price = price;
         }
+        self.perpetuals.push((asset, price, at));
         Ok(())
     }
 

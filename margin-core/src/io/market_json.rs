@@ -172,7 +172,7 @@ pub fn parse_market_json(text: &str, file: &Path) -> Result<MarketData, FormatEr
             Kind::Perpetual => {
                 if let Some(p) = q.mark_price {
                     let p = ctx.positive(p, "mark_price", &field("mark_price"))?;
-                    b.perpetual(asset, p, &field("mark_price"))?;
+                    b.perpetual(asset, p, field("mark_price"))?;
                 }
             }
             Kind::Future { expiry } => {

@@ -179,6 +179,18 @@ fn market_round_trips_through_json() {
 }
 
 #[test]
+fn perpetuals_on_one_coin_may_restate_the_mark() {
+    let both = EXAMPLE.replace(
+        r#""BTC-PERPETUAL": {"mark_price": 77100.0},"#,
+        r#""BTC-PERPETUAL": {"mark_price": 77100.0},
+           "BTC_USDC-PERPETUAL": {"mark_price": 77100.0},"#,
+    );
+    let m = parse_market_json(&both, mem()).unwrap();
+    assert_eq!(m.underlyings[0].perpetual_price, 77100.0);
+    assert_eq!(m.instruments.len(), 4);
+}
+
+#[test]
 fn portfolio_round_trips() {
     let text = r#"{"account": "A1", "currency": "BTC", "equity": 1.5, "positions":
         [{"instrument": "BTC-PERPETUAL", "size": 0.31}, {"instrument": "BTC-27MAR26-90000-C", "size": -5}]}"#;
@@ -303,6 +315,25 @@ fn market_json_errors() {
         bad("\"mark_price\": 77405.28", "\"mark_price\": 77400"),
         K::Conflict(_),
         "disagrees"
+    );
+    // Two perpetuals on one coin share one mark: a different one names both entries.
+    assert_fails!(
+        bad(
+            r#""BTC-PERPETUAL": {"mark_price": 77100.0},"#,
+            r#""BTC-PERPETUAL": {"mark_price": 77100.0},
+               "BTC_USDC-PERPETUAL": {"mark_price": 90000.0},"#
+        ),
+        K::Conflict(_),
+        r#"instruments["BTC_USDC-PERPETUAL"].mark_price"#
+    );
+    assert_fails!(
+        bad(
+            r#""BTC-PERPETUAL": {"mark_price": 77100.0},"#,
+            r#""BTC-PERPETUAL": {"mark_price": 77100.0},
+               "BTC_USDC-PERPETUAL": {"mark_price": 90000.0},"#
+        ),
+        K::Conflict(_),
+        r#"`instruments["BTC-PERPETUAL"].mark_price`"#
     );
     // Repeated keys are duplicates, not silently overwritten.
     assert_fails!(
