@@ -356,10 +356,7 @@ fn same_key(a: &VolQuote, b: &VolQuote) -> bool {
 }
 
 fn vol_order(a: &VolQuote, b: &VolQuote) -> Ordering {
-    a.expiry
-        .cmp(&b.expiry)
-        .then(a.strike.total_cmp(&b.strike))
-        .then(a.right.cmp(&b.right))
+    a.key_cmp(b.expiry, b.strike, b.right)
 }
 
 fn describe(at: &Location) -> String {
