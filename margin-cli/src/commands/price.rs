@@ -39,7 +39,7 @@
 use crate::error::CliError;
 use crate::output::{self, Align, Table, opt};
 use margin_core::io::{self, MarketData};
-use margin_core::{Asset, Kind, Settlement, pricing};
+use margin_core::{Asset, Kind, pricing};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -158,10 +158,7 @@ fn price_rows(market: &MarketData, args: &PriceArgs) -> Result<Vec<Row>, CliErro
         let Kind::Option { strike, .. } = inst.kind else {
             continue;
         };
-        let currency = match inst.settlement {
-            Settlement::Inverse => inst.underlying,
-            Settlement::Linear { quote } => quote,
-        };
+        let currency = inst.settlement_currency();
         rows.push(Row {
             instrument: inst.to_string(),
             underlying: inst.underlying.to_string(),
