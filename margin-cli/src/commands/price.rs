@@ -211,15 +211,9 @@ fn summarise(rows: &[Row]) -> Summary {
     let underlyings = groups
         .into_iter()
         .map(|(mut g, mut diffs)| {
-            diffs.sort_by(f64::total_cmp);
-            let n = diffs.len();
-            g.with_mark = n;
+            g.with_mark = diffs.len();
+            g.median_abs_diff = io::median(&mut diffs);
             g.max_abs_diff = diffs.last().copied();
-            g.median_abs_diff = match n {
-                0 => None,
-                _ if n % 2 == 1 => Some(diffs[n / 2]),
-                _ => Some(0.5 * (diffs[n / 2 - 1] + diffs[n / 2])),
-            };
             g
         })
         .collect();

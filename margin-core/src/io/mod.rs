@@ -28,7 +28,7 @@ pub mod market_json;
 pub mod model_file;
 pub mod portfolio;
 
-pub use deribit::parse_deribit_chain;
+pub use deribit::{median, parse_deribit_chain};
 pub use error::{FormatError, FormatErrorKind, Location};
 pub use market::{InstrumentQuote, MarketData, UnderlyingData};
 pub use market_json::{parse_market_json, write_market_json};

@@ -47,6 +47,19 @@ fn brute_median(xs: &[f64]) -> f64 {
 }
 
 #[test]
+fn median_matches_brute_force() {
+    assert_eq!(median(&mut []), None);
+    for xs in [
+        &[3.0][..],
+        &[2.0, -1.0],
+        &[5.0, 1.0, 4.0, 1.0],
+        &[0.5, 9.0, 2.0, 7.0, 7.0],
+    ] {
+        assert_eq!(median(&mut xs.to_vec()), Some(brute_median(xs)), "{xs:?}");
+    }
+}
+
+#[test]
 fn reads_the_real_deribit_chain() {
     let m = read_market(&chain_path()).unwrap();
     // `timestamp` column: 2026-08-22T15:33:51.683630+00:00 (milliseconds truncate).
