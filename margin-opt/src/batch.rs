@@ -93,7 +93,14 @@ impl Batch<'_> {
             Ok(p) => p,
             Err(e) => return error(None, record_error(&e)),
         };
-        match margin_portfolio(self.universe, &self.arrays, &portfolio, scratch) {
+        let mut positions = Vec::new();
+        match margin_portfolio(
+            self.universe,
+            &self.arrays,
+            &portfolio,
+            &mut positions,
+            scratch,
+        ) {
             Ok((_, m)) => {
                 let ok = OkLine {
                     account: &portfolio.account,

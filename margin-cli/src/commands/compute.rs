@@ -45,7 +45,7 @@ use super::common::{self, MarketArgs, PortfolioArgs};
 use crate::error::CliError;
 use crate::output::{self, Align, Table};
 use crate::svg;
-use margin_core::account::{self, Account};
+use margin_core::account;
 use margin_core::io::engine::{AccountError, RiskBuffers, Universe, scenario_kind_name};
 use margin_core::io::engine::{margin_portfolio, status_name};
 use margin_core::io::{MarketData, Portfolio};
@@ -174,18 +174,18 @@ pub fn report(
 ) -> Result<Report, CliError> {
     let model = universe.model();
     let mut scratch = Vec::new();
-    let (positions, m) = margin_portfolio(universe, arrays, portfolio, &mut scratch)
+    let mut positions = Vec::new();
+    let (acct, m) = margin_portfolio(universe, arrays, portfolio, &mut positions, &mut scratch)
         .map_err(|e| account_error(portfolio_file, e))?;
+    let positions = acct.positions();
     let core = |e| account_error(portfolio_file, AccountError::core(portfolio, e));
-    let acct =
-        Account::new(arrays, portfolio.currency, portfolio.equity, &positions).map_err(core)?;
     // `counted_pnl` reads the scratch `margin` left; `isolated` overwrites it, so it comes last.
     let mut counted = vec![0.0; arrays.scenarios().len()];
     account::counted_pnl(arrays, model, &acct, &scratch, &mut counted).map_err(core)?;
     let mut isolated = vec![0.0; positions.len()];
     account::isolated(arrays, model, &acct, &mut scratch, &mut isolated).map_err(core)?;
     let mut pnl = vec![0.0; arrays.scenarios().len()];
-    risk::portfolio_pnl(arrays, &positions, &mut pnl).map_err(core)?;
+    risk::portfolio_pnl(arrays, positions, &mut pnl).map_err(core)?;
     let scenarios = arrays
         .scenarios()
         .scenarios()

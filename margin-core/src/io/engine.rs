@@ -408,29 +408,30 @@ impl AccountError {
     }
 }
 
-/// Margins one portfolio against built arrays: rows looked up, account validated, margin
-/// computed with `scratch` (grown as needed). Returns the rows and the result.
-pub fn margin_portfolio(
+/// Margins one portfolio against built arrays: rows looked up into `positions`, account
+/// validated, margin computed with `scratch` (grown as needed). Returns the validated account
+/// (borrowing `positions`) and its margin, so callers never validate or margin twice; `scratch`
+/// then holds what [`crate::account::margin`] leaves there (read by `what_if`, `counted_pnl`).
+pub fn margin_portfolio<'p>(
     universe: &Universe,
     arrays: &RiskArrays<'_>,
     portfolio: &Portfolio,
+    positions: &'p mut Vec<Position>,
     scratch: &mut Vec<f64>,
-) -> Result<(Vec<Position>, crate::account::Margin), AccountError> {
-    let positions = universe
+) -> Result<(crate::account::Account<'p>, crate::account::Margin), AccountError> {
+    *positions = universe
         .positions(portfolio)
         .map_err(AccountError::Position)?;
-    let margin = {
-        let account =
-            crate::account::Account::new(arrays, portfolio.currency, portfolio.equity, &positions)
-                .map_err(|e| AccountError::core(portfolio, e))?;
-        let need = account.scratch_len(arrays);
-        if scratch.len() < need {
-            scratch.resize(need, 0.0);
-        }
-        crate::account::margin(arrays, universe.model(), &account, scratch)
-            .map_err(|e| AccountError::core(portfolio, e))?
-    };
-    Ok((positions, margin))
+    let account =
+        crate::account::Account::new(arrays, portfolio.currency, portfolio.equity, positions)
+            .map_err(|e| AccountError::core(portfolio, e))?;
+    let need = account.scratch_len(arrays);
+    if scratch.len() < need {
+        scratch.resize(need, 0.0);
+    }
+    let margin = crate::account::margin(arrays, universe.model(), &account, scratch)
+        .map_err(|e| AccountError::core(portfolio, e))?;
+    Ok((account, margin))
 }
 
 #[cfg(test)]
