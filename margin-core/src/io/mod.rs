@@ -151,11 +151,13 @@ impl<'p> Ctx<'p> {
         }
     }
 
-    pub fn size(&self, x: f64, at: &Location) -> Result<f64, FormatError> {
+    /// `x` if it is a valid position size; `at` is called only to name an error, so hot
+    /// readers format no location for good input.
+    pub fn size(&self, x: f64, at: impl FnOnce() -> Location) -> Result<f64, FormatError> {
         if x.is_finite() && x.abs() <= MAX_ABS_SIZE {
             Ok(x)
         } else {
-            Err(self.err(at, FormatErrorKind::AbsurdSize(x)))
+            Err(self.err(&at(), FormatErrorKind::AbsurdSize(x)))
         }
     }
 
