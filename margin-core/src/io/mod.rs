@@ -35,7 +35,7 @@ pub use market_json::{parse_market_json, write_market_json};
 pub use model_file::{model_from_spec, parse_model_json, read_model};
 pub use portfolio::{
     Portfolio, PortfolioDefaults, Position, parse_portfolio_csv, parse_portfolio_json,
-    write_portfolio_csv, write_portfolio_json,
+    write_portfolio_csv, write_portfolio_json, write_portfolio_json_line,
 };
 
 use crate::instrument::{Asset, Instrument};

@@ -191,7 +191,17 @@ pub fn parse_portfolio_csv(
 
 /// Writes `portfolio` as pretty JSON that [`parse_portfolio_json`] reads back equal.
 pub fn write_portfolio_json(portfolio: &Portfolio) -> String {
-    let raw = RawPortfolio {
+    // Plain strings and finite floats: serialisation cannot fail.
+    serde_json::to_string_pretty(&raw(portfolio)).unwrap_or_default()
+}
+
+/// [`write_portfolio_json`] on one line: a record of a batch (JSONL) input.
+pub fn write_portfolio_json_line(portfolio: &Portfolio) -> String {
+    serde_json::to_string(&raw(portfolio)).unwrap_or_default()
+}
+
+fn raw(portfolio: &Portfolio) -> RawPortfolio<'_> {
+    RawPortfolio {
         account: Cow::Borrowed(&portfolio.account),
         currency: Cow::Borrowed(portfolio.currency.as_str()),
         equity: portfolio.equity,
@@ -203,9 +213,7 @@ pub fn write_portfolio_json(portfolio: &Portfolio) -> String {
                 size: p.size,
             })
             .collect(),
-    };
-    // Plain strings and finite floats: serialisation cannot fail.
-    serde_json::to_string_pretty(&raw).unwrap_or_default()
+    }
 }
 
 /// Writes the positions of `portfolio` as `instrument,size` CSV (account data is not part of

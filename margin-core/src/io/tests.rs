@@ -221,6 +221,9 @@ fn portfolio_round_trips() {
         parse_portfolio_json(&write_portfolio_json(&p), mem()).unwrap(),
         p
     );
+    let line = write_portfolio_json_line(&p);
+    assert!(!line.contains('\n'), "{line}");
+    assert_eq!(parse_portfolio_json(&line, mem()).unwrap(), p);
     let defaults = PortfolioDefaults {
         account: Some("A1".into()),
         currency: None,
