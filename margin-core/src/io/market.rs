@@ -212,8 +212,8 @@ impl<'p> MarketBuilder<'p> {
         Ok(())
     }
 
-    /// True if a forward for this expiry of `asset` was already added.
-    pub fn has_forward(&self, asset: Asset, expiry: Timestamp) -> Option<f64> {
+    /// The forward already added for this expiry of `asset`, if any.
+    pub fn forward_price(&self, asset: Asset, expiry: Timestamp) -> Option<f64> {
         self.forwards
             .iter()
             .find(|(a, f, _)| *a == asset && f.expiry == expiry)
@@ -308,7 +308,10 @@ impl<'p> MarketBuilder<'p> {
     pub fn finish(self) -> Result<MarketData, FormatError> {
         for (q, at) in &self.instruments {
             if let Some(expiry) = q.instrument.expiry() {
-                if self.has_forward(q.instrument.underlying, expiry).is_none() {
+                if self
+                    .forward_price(q.instrument.underlying, expiry)
+                    .is_none()
+                {
                     return Err(self.err(
                         at,
                         FormatErrorKind::Missing("forward for this instrument's expiry"),
