@@ -68,7 +68,7 @@ benefit (sum of isolated IMs minus the portfolio IM). Amounts are in the account
 JSON (--json): one object with account, currency, preset, preset_version, preset_modified, \
 market, valuation_time, initial_margin, maintenance_margin, equity, margin_ratio, \
 free_collateral, status, components {name: value}, worst_scenario {index, price_move, \
-vol_shock, kind, loss}, scenarios [{index, price_move, vol_shock, kind, weight, pnl}], \
+vol_shock, kind, loss}, scenarios [{index, price_move, vol_shock, kind, weight, pnl, counted}], \
 positions [{instrument, size, value, delta, gamma, vega, theta, isolated_margin}], \
 isolated_margin_total, margin_benefit. Units: value in the settlement currency, delta in \
 coins, gamma in coins per USD, vega in USD per vol point, theta in USD per day.")]
