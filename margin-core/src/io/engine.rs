@@ -322,11 +322,9 @@ impl RiskBuffers {
     /// Zeroed storage sized for `universe`.
     pub fn new(universe: &Universe) -> RiskBuffers {
         let n = universe.instruments.len();
-        let zero_inputs = PricingInputs::ZERO;
-        let zero_valuation = Valuation::ZERO;
         RiskBuffers {
-            inputs: vec![zero_inputs; n],
-            valuations: vec![zero_valuation; n],
+            inputs: vec![PricingInputs::ZERO; n],
+            valuations: vec![Valuation::ZERO; n],
             pnl: vec![0.0; n * universe.scenario_count()],
         }
     }
@@ -480,9 +478,35 @@ mod tests {
         let linear = Instrument::parse("BTC_USDC-PERPETUAL").unwrap();
         assert_eq!(u.find(&linear).unwrap_err().reason, Unpriced::NotListed);
 
-        // Rows equal the core's own arrays built over the same instruments.
+        // Rows equal the core's own arrays built over the same instruments, bit for bit.
         let mut buffers = RiskBuffers::new(&u);
         let arrays = u.build(snap, &mut buffers).unwrap();
+        let model = Model::preset("deribit-btc").unwrap();
+        let scenarios = model.scenarios().unwrap();
+        let set = ScenarioSet::new(&scenarios, model.tenor()).unwrap();
+        let names = ["BTC-PERPETUAL", "BTC-25SEP26", "BTC-25SEP26-80000-C"];
+        let own: Vec<Instrument> = names
+            .iter()
+            .map(|s| Instrument::parse(s).unwrap())
+            .collect();
+        let mut core = RiskBuffers::new(&u);
+        let storage = RiskStorage {
+            inputs: &mut core.inputs,
+            valuations: &mut core.valuations,
+            pnl: &mut core.pnl,
+        };
+        let expected = RiskArrays::build(snap, set, &own, storage).unwrap();
+        assert_eq!(arrays.scenarios().len(), expected.scenarios().len());
+        for row in 0..own.len() {
+            let bits = |r: &[f64]| r.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(arrays.row(row)),
+                bits(expected.row(row)),
+                "{}",
+                own[row]
+            );
+        }
+        // And one cell by closed form.
         let perp = arrays.row(0);
         // Inverse perpetual at a +16 % move (scenario 24..27 are +16 %): 1 − 1/1.16 coin.
         let s = &arrays.scenarios().scenarios()[24];
