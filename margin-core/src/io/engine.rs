@@ -497,14 +497,9 @@ mod tests {
         };
         let expected = RiskArrays::build(snap, set, &own, storage).unwrap();
         assert_eq!(arrays.scenarios().len(), expected.scenarios().len());
-        for row in 0..own.len() {
+        for (row, i) in own.iter().enumerate() {
             let bits = |r: &[f64]| r.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-            assert_eq!(
-                bits(arrays.row(row)),
-                bits(expected.row(row)),
-                "{}",
-                own[row]
-            );
+            assert_eq!(bits(arrays.row(row)), bits(expected.row(row)), "{i}");
         }
         // And one cell by closed form.
         let perp = arrays.row(0);
