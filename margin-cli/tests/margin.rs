@@ -491,6 +491,26 @@ fn run_fails(args: Vec<String>, needles: &[&str]) {
 }
 
 #[test]
+fn absurd_market_numbers_are_bad_input_naming_the_instrument() {
+    // The forward is finite and positive, so the market reads; its shocked scenarios overflow.
+    let mk = temp_file(
+        "huge-forward.json",
+        r#"{"valuation_time": "2026-08-22T15:33:51Z",
+            "underlyings": {"BTC": {"index_price": 77000,
+                                    "forwards": {"2026-09-25T08:00:00Z": 1e308}}},
+            "instruments": {"BTC-25SEP26-80000-C": {"mark_iv": 0.4}}}"#,
+    );
+    let p = temp_file(
+        "huge-forward-portfolio.json",
+        &pf(r#"{"instrument": "BTC-PERPETUAL", "size": 10}"#),
+    );
+    fails_with(
+        &["compute", "--portfolio", s(&p), "--market", s(&mk)],
+        &["BTC-25SEP26", "cannot price the scenarios"],
+    );
+}
+
+#[test]
 fn bad_inputs_exit_1_with_one_line_naming_the_problem() {
     let mk = example("market.json");
     // Missing file.

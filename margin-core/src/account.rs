@@ -6,7 +6,7 @@
 
 use crate::addon::{self, LineItem};
 use crate::error::Error;
-use crate::instrument::{Asset, Settlement};
+use crate::instrument::Asset;
 use crate::measure::{self, CellRule};
 use crate::model::{Family, Model, PresetId};
 use crate::risk::{Position, RiskArrays, axpy};
@@ -313,11 +313,7 @@ fn check_position<'r>(
         });
     }
     // Compared by reference: this runs for every position of every what-if.
-    let settles_in = match &inst.settlement {
-        Settlement::Inverse => &inst.underlying,
-        Settlement::Linear { quote } => quote,
-    };
-    if *settles_in != currency {
+    if *inst.settlement_currency() != currency {
         return Err(Error::CurrencyMismatch { index });
     }
     Ok(&inst.underlying)

@@ -182,6 +182,15 @@ impl Instrument {
     pub fn is_inverse(&self) -> bool {
         self.settlement == Settlement::Inverse
     }
+
+    /// The currency the contract settles and is valued in: the coin for inverse contracts,
+    /// the quote for linear ones. Returned by reference (hot in account validation).
+    pub fn settlement_currency(&self) -> &Asset {
+        match &self.settlement {
+            Settlement::Inverse => &self.underlying,
+            Settlement::Linear { quote } => quote,
+        }
+    }
 }
 
 impl fmt::Display for Instrument {
@@ -318,6 +327,8 @@ mod tests {
                 quote: Asset::new("USDC").unwrap()
             }
         );
+        assert_eq!(lp.settlement_currency().as_str(), "USDC");
+        assert_eq!(c.settlement_currency().as_str(), "BTC");
         assert!(matches!(
             Instrument::parse("BTC-27MAR26").unwrap().kind,
             Kind::Future { .. }

@@ -33,7 +33,8 @@ pub struct VolQuote {
 }
 
 impl VolQuote {
-    fn key_cmp(&self, expiry: Timestamp, strike: f64, right: Right) -> Ordering {
+    /// Orders this quote's (expiry, strike, right) against the given key: the surface's sort order.
+    pub fn key_cmp(&self, expiry: Timestamp, strike: f64, right: Right) -> Ordering {
         self.expiry
             .cmp(&expiry)
             .then(self.strike.total_cmp(&strike))

@@ -187,6 +187,7 @@ impl Engine {
             positions,
             scratch,
         )
+        .map(|(_, margin)| margin)
     }
 }
 

@@ -20,7 +20,7 @@
 //! [`Batch::run_files`] writes to `OUT.tmp` and renames it to `OUT` only when every line is written,
 //! so a crash never leaves a half-written `OUT`.
 
-use margin_core::io::engine::{AccountError, Universe, margin_portfolio, status_name};
+use margin_core::io::engine::{Universe, margin_portfolio, status_name};
 use margin_core::io::{FormatError, Location, parse_portfolio_json};
 use margin_core::risk::RiskArrays;
 use rayon::prelude::*;
@@ -93,7 +93,14 @@ impl Batch<'_> {
             Ok(p) => p,
             Err(e) => return error(None, record_error(&e)),
         };
-        match margin_portfolio(self.universe, &self.arrays, &portfolio, scratch) {
+        let mut positions = Vec::new();
+        match margin_portfolio(
+            self.universe,
+            &self.arrays,
+            &portfolio,
+            &mut positions,
+            scratch,
+        ) {
             Ok((_, m)) => {
                 let ok = OkLine {
                     account: &portfolio.account,
@@ -103,9 +110,7 @@ impl Batch<'_> {
                 };
                 (serde_json::to_string(&ok).unwrap_or_default(), false)
             }
-            Err(e @ (AccountError::Position(_) | AccountError::Core { .. })) => {
-                error(Some(&portfolio.account), e.to_string())
-            }
+            Err(e) => error(Some(&portfolio.account), e.to_string()),
         }
     }
 
@@ -116,7 +121,7 @@ impl Batch<'_> {
         mut input: R,
         out: &mut W,
         progress: &dyn Fn(u64),
-    ) -> io::Result<Summary> {
+    ) -> Result<Summary, StreamError> {
         let mut summary = Summary::default();
         let mut line_no = 0u64;
         let mut consumed = 0u64;
@@ -126,7 +131,9 @@ impl Batch<'_> {
             let mut eof = false;
             while chunk.len() < CHUNK_LINES {
                 let mut buf = Vec::new();
-                let n = input.read_until(b'\n', &mut buf)?;
+                let n = input
+                    .read_until(b'\n', &mut buf)
+                    .map_err(StreamError::Read)?;
                 if n == 0 {
                     eof = true;
                     break;
@@ -145,8 +152,9 @@ impl Batch<'_> {
                 })
                 .collect();
             for (text, is_error) in &lines {
-                out.write_all(text.as_bytes())?;
-                out.write_all(b"\n")?;
+                out.write_all(text.as_bytes())
+                    .and_then(|()| out.write_all(b"\n"))
+                    .map_err(StreamError::Write)?;
                 summary.accounts += 1;
                 summary.errors += u64::from(*is_error);
             }
@@ -181,9 +189,12 @@ impl Batch<'_> {
                 &mut writer,
                 progress,
             )
-            .map_err(|error| BatchError::Input {
-                file: accounts.to_path_buf(),
-                error,
+            .map_err(|e| match e {
+                StreamError::Read(error) => BatchError::Input {
+                    file: accounts.to_path_buf(),
+                    error,
+                },
+                StreamError::Write(error) => output_error(error),
             })
             .and_then(|s| {
                 writer
@@ -215,6 +226,26 @@ pub fn temporary_path(out: &Path) -> PathBuf {
     name.push(".tmp");
     out.with_file_name(name)
 }
+
+/// Which side of a [`Batch::run`] stream failed.
+#[derive(Debug)]
+pub enum StreamError {
+    /// Reading the accounts failed.
+    Read(io::Error),
+    /// Writing the results failed (e.g. a full disk).
+    Write(io::Error),
+}
+
+impl fmt::Display for StreamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamError::Read(e) => write!(f, "cannot read accounts: {e}"),
+            StreamError::Write(e) => write!(f, "cannot write output: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StreamError {}
 
 /// A batch that could not run to the end; no output file was left behind.
 #[derive(Debug)]
@@ -249,3 +280,75 @@ impl fmt::Display for BatchError {
 }
 
 impl std::error::Error for BatchError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use margin_core::io::engine::RiskBuffers;
+    use margin_core::io::parse_market_json;
+    use margin_core::model::Model;
+
+    const MARKET: &str = r#"{
+      "valuation_time": "2026-08-22T15:33:51Z",
+      "underlyings": {"BTC": {"index_price": 77000, "forwards": {"2026-09-25T08:00:00Z": 77400}}},
+      "instruments": {"BTC-25SEP26-80000-C": {"mark_iv": 0.4}}
+    }"#;
+    const ACCOUNT: &[u8] = br#"{"account": "A1", "currency": "BTC", "equity": 1, "positions": [{"instrument": "BTC-PERPETUAL", "size": 1000}]}
+"#;
+
+    /// A disk that is always full.
+    struct Full;
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::new(io::ErrorKind::StorageFull, "disk full"))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A source that fails on the first read.
+    struct Broken;
+    impl io::Read for Broken {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::Error::other("unreadable"))
+        }
+    }
+
+    /// Runs `input` into `out` against the small market above.
+    fn run_on<R: BufRead, W: Write>(input: R, out: &mut W) -> Result<Summary, StreamError> {
+        let market = parse_market_json(MARKET, Path::new("m.json")).unwrap();
+        let views = market.views();
+        let snap = market.snapshot(&views).unwrap();
+        let model = Model::preset("deribit-btc").unwrap();
+        let universe = Universe::new(&market, &snap, model, &[]).unwrap();
+        let mut buffers = RiskBuffers::new(&universe);
+        let arrays = universe.build(snap, &mut buffers).unwrap();
+        let batch = Batch {
+            universe: &universe,
+            arrays,
+        };
+        batch.run(input, out, &|_| {})
+    }
+
+    #[test]
+    fn a_failed_write_is_blamed_on_the_output() {
+        let e = run_on(ACCOUNT, &mut Full).unwrap_err();
+        assert!(matches!(e, StreamError::Write(_)), "{e:?}");
+        assert!(e.to_string().contains("cannot write output"), "{e}");
+    }
+
+    #[test]
+    fn a_failed_read_is_blamed_on_the_input() {
+        let e = run_on(BufReader::new(Broken), &mut Vec::new()).unwrap_err();
+        assert!(matches!(e, StreamError::Read(_)), "{e:?}");
+        let mut out = Vec::new();
+        assert_eq!(
+            run_on(ACCOUNT, &mut out).unwrap(),
+            Summary {
+                accounts: 1,
+                errors: 0
+            }
+        );
+    }
+}

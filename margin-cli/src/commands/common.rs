@@ -72,8 +72,9 @@ pub fn universe(
         .map_err(|e| CliError::bad_input(format!("--model: invalid parameters: {e}")))
 }
 
-/// Builds the arrays of `universe` into `buffers`: a failure here is a bug (every instrument
-/// was priced when the universe was made), so it is an internal error naming the instrument.
+/// Builds the arrays of `universe` into `buffers`. Every instrument priced at the market
+/// when the universe was made, but a shocked scenario can still overflow on absurd market
+/// numbers (a forward near `f64::MAX`): that is bad input, named by instrument.
 pub fn build<'a>(
     universe: &'a Universe,
     market: &'a MarketData,
@@ -88,6 +89,9 @@ pub fn build<'a>(
             .instruments()
             .get(e.index)
             .map_or_else(|| "?".to_string(), ToString::to_string);
-        CliError::internal(format!("risk arrays: {name}: {}", e.error))
+        CliError::bad_input(format!(
+            "cannot price the scenarios of {name}: {} (check the market's numbers)",
+            e.error
+        ))
     })
 }

@@ -45,7 +45,7 @@ use super::common::{self, MarketArgs, PortfolioArgs};
 use crate::error::CliError;
 use crate::output::{self, Align, Table};
 use crate::svg;
-use margin_core::account::{self, Account};
+use margin_core::account;
 use margin_core::io::engine::{AccountError, RiskBuffers, Universe, scenario_kind_name};
 use margin_core::io::engine::{margin_portfolio, status_name};
 use margin_core::io::{MarketData, Portfolio};
@@ -68,7 +68,7 @@ benefit (sum of isolated IMs minus the portfolio IM). Amounts are in the account
 JSON (--json): one object with account, currency, preset, preset_version, preset_modified, \
 market, valuation_time, initial_margin, maintenance_margin, equity, margin_ratio, \
 free_collateral, status, components {name: value}, worst_scenario {index, price_move, \
-vol_shock, kind, loss}, scenarios [{index, price_move, vol_shock, kind, weight, pnl}], \
+vol_shock, kind, loss}, scenarios [{index, price_move, vol_shock, kind, weight, pnl, counted}], \
 positions [{instrument, size, value, delta, gamma, vega, theta, isolated_margin}], \
 isolated_margin_total, margin_benefit. Units: value in the settlement currency, delta in \
 coins, gamma in coins per USD, vega in USD per vol point, theta in USD per day.")]
@@ -174,18 +174,18 @@ pub fn report(
 ) -> Result<Report, CliError> {
     let model = universe.model();
     let mut scratch = Vec::new();
-    let (positions, m) = margin_portfolio(universe, arrays, portfolio, &mut scratch)
+    let mut positions = Vec::new();
+    let (acct, m) = margin_portfolio(universe, arrays, portfolio, &mut positions, &mut scratch)
         .map_err(|e| account_error(portfolio_file, e))?;
+    let positions = acct.positions();
     let core = |e| account_error(portfolio_file, AccountError::core(portfolio, e));
-    let acct =
-        Account::new(arrays, portfolio.currency, portfolio.equity, &positions).map_err(core)?;
     // `counted_pnl` reads the scratch `margin` left; `isolated` overwrites it, so it comes last.
     let mut counted = vec![0.0; arrays.scenarios().len()];
     account::counted_pnl(arrays, model, &acct, &scratch, &mut counted).map_err(core)?;
     let mut isolated = vec![0.0; positions.len()];
     account::isolated(arrays, model, &acct, &mut scratch, &mut isolated).map_err(core)?;
     let mut pnl = vec![0.0; arrays.scenarios().len()];
-    risk::portfolio_pnl(arrays, &positions, &mut pnl).map_err(core)?;
+    risk::portfolio_pnl(arrays, positions, &mut pnl).map_err(core)?;
     let scenarios = arrays
         .scenarios()
         .scenarios()

@@ -7,7 +7,7 @@
 
 use super::common::{self, MarketArgs};
 use crate::error::CliError;
-use margin_core::io::{Portfolio, Position, read_market, write_portfolio_json};
+use margin_core::io::{Portfolio, Position, read_market, write_portfolio_json_line};
 use margin_core::{Instrument, Kind};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -105,12 +105,7 @@ pub fn run(args: &GenArgs) -> Result<(), CliError> {
             equity: rng.amount(0.5, 50.0, 0.01),
             positions,
         };
-        let line: String = write_portfolio_json(&p)
-            .lines()
-            .map(str::trim)
-            .collect::<Vec<_>>()
-            .join("");
-        writeln!(out, "{line}")?;
+        writeln!(out, "{}", write_portfolio_json_line(&p))?;
     }
     out.flush()?;
     Ok(())

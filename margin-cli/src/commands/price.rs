@@ -39,7 +39,7 @@
 use crate::error::CliError;
 use crate::output::{self, Align, Table, opt};
 use margin_core::io::{self, MarketData};
-use margin_core::{Asset, Kind, Settlement, pricing};
+use margin_core::{Asset, Kind, pricing};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -158,10 +158,7 @@ fn price_rows(market: &MarketData, args: &PriceArgs) -> Result<Vec<Row>, CliErro
         let Kind::Option { strike, .. } = inst.kind else {
             continue;
         };
-        let currency = match inst.settlement {
-            Settlement::Inverse => inst.underlying,
-            Settlement::Linear { quote } => quote,
-        };
+        let currency = inst.settlement_currency();
         rows.push(Row {
             instrument: inst.to_string(),
             underlying: inst.underlying.to_string(),
@@ -214,15 +211,9 @@ fn summarise(rows: &[Row]) -> Summary {
     let underlyings = groups
         .into_iter()
         .map(|(mut g, mut diffs)| {
-            diffs.sort_by(f64::total_cmp);
-            let n = diffs.len();
-            g.with_mark = n;
+            g.with_mark = diffs.len();
+            g.median_abs_diff = io::median(&mut diffs);
             g.max_abs_diff = diffs.last().copied();
-            g.median_abs_diff = match n {
-                0 => None,
-                _ if n % 2 == 1 => Some(diffs[n / 2]),
-                _ => Some(0.5 * (diffs[n / 2 - 1] + diffs[n / 2])),
-            };
             g
         })
         .collect();

@@ -13,8 +13,8 @@ use super::compute::account_error;
 use crate::error::CliError;
 use crate::output::{self, Align, Table};
 use margin_core::Instrument;
-use margin_core::account::{self, Account};
-use margin_core::io::engine::{AccountError, RiskBuffers, margin_portfolio, status_name};
+use margin_core::account;
+use margin_core::io::engine::{RiskBuffers, margin_portfolio, status_name};
 use margin_core::io::{MAX_ABS_SIZE, read_market};
 use margin_core::risk::Position;
 use serde::Serialize;
@@ -109,13 +109,11 @@ pub fn run(args: &WhatIfArgs) -> Result<(), CliError> {
     let arrays = common::build(&universe, &market, &views, &mut buffers)?;
     let file = &args.portfolio.portfolio;
     let mut scratch = Vec::new();
-    let (positions, before) = margin_portfolio(&universe, &arrays, &portfolio, &mut scratch)
-        .map_err(|e| account_error(file, e))?;
-    let acct = Account::new(&arrays, portfolio.currency, portfolio.equity, &positions)
-        .map_err(|e| account_error(file, AccountError::core(&portfolio, e)))?;
+    let mut positions = Vec::new();
     // `margin` leaves the per-underlying scenario P&L in scratch for `what_if`.
-    account::margin(&arrays, universe.model(), &acct, &mut scratch)
-        .map_err(|e| account_error(file, AccountError::core(&portfolio, e)))?;
+    let (acct, before) =
+        margin_portfolio(&universe, &arrays, &portfolio, &mut positions, &mut scratch)
+            .map_err(|e| account_error(file, e))?;
     let mut results = Vec::with_capacity(orders.len());
     for (text, (instrument, size)) in args.orders.iter().zip(&orders) {
         let row = universe

@@ -40,14 +40,15 @@ const COLUMNS: [&str; 10] = [
     "mark_price",
 ];
 
-/// Median of a non-empty slice (sorted in place with a total order).
-fn median(xs: &mut [f64]) -> f64 {
+/// Median of `xs` (sorted in place with a total order); an even count gives the mean of the
+/// middle two. `None` when `xs` is empty.
+pub fn median(xs: &mut [f64]) -> Option<f64> {
     xs.sort_by(f64::total_cmp);
     let n = xs.len();
-    if n % 2 == 1 {
-        xs[n / 2]
-    } else {
-        0.5 * (xs[n / 2 - 1] + xs[n / 2])
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(xs[n / 2]),
+        _ => Some(0.5 * (xs[n / 2 - 1] + xs[n / 2])),
     }
 }
 
@@ -187,7 +188,8 @@ pub fn parse_deribit_chain(text: &str, file: &Path) -> Result<MarketData, Format
     let mut b = MarketBuilder::new(file, valuation_time);
     indices.sort_by_key(|a| a.0);
     for (asset, mut samples) in indices {
-        let index_price = median(&mut samples);
+        let index_price = median(&mut samples)
+            .ok_or_else(|| ctx.err(&Location::File, FormatErrorKind::Missing("option rows")))?;
         b.underlying(
             UnderlyingData {
                 asset,
@@ -201,7 +203,8 @@ pub fn parse_deribit_chain(text: &str, file: &Path) -> Result<MarketData, Format
         )?;
     }
     for (asset, expiry, mut samples) in forwards {
-        let price = median(&mut samples);
+        let price = median(&mut samples)
+            .ok_or_else(|| ctx.err(&Location::File, FormatErrorKind::Missing("option rows")))?;
         b.forward(asset, Forward { expiry, price }, Location::File)?;
     }
     for (q, at) in quotes {

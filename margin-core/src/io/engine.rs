@@ -322,11 +322,9 @@ impl RiskBuffers {
     /// Zeroed storage sized for `universe`.
     pub fn new(universe: &Universe) -> RiskBuffers {
         let n = universe.instruments.len();
-        let zero_inputs = PricingInputs::ZERO;
-        let zero_valuation = Valuation::ZERO;
         RiskBuffers {
-            inputs: vec![zero_inputs; n],
-            valuations: vec![zero_valuation; n],
+            inputs: vec![PricingInputs::ZERO; n],
+            valuations: vec![Valuation::ZERO; n],
             pnl: vec![0.0; n * universe.scenario_count()],
         }
     }
@@ -408,45 +406,48 @@ impl AccountError {
     }
 }
 
-/// Margins one portfolio against built arrays: rows looked up, account validated, margin
-/// computed with `scratch` (grown as needed). Returns the rows and the result.
-pub fn margin_portfolio(
+/// Margins one portfolio against built arrays: rows looked up into `positions`, account
+/// validated, margin computed with `scratch` (grown as needed). Returns the validated account
+/// (borrowing `positions`) and its margin, so callers never validate or margin twice; `scratch`
+/// then holds what [`crate::account::margin`] leaves there (read by `what_if`, `counted_pnl`).
+pub fn margin_portfolio<'p>(
     universe: &Universe,
     arrays: &RiskArrays<'_>,
     portfolio: &Portfolio,
+    positions: &'p mut Vec<Position>,
     scratch: &mut Vec<f64>,
-) -> Result<(Vec<Position>, crate::account::Margin), AccountError> {
-    let positions = universe
+) -> Result<(crate::account::Account<'p>, crate::account::Margin), AccountError> {
+    *positions = universe
         .positions(portfolio)
         .map_err(AccountError::Position)?;
-    let margin = margin_positions(
+    margin_positions(
         arrays,
         universe.model(),
         portfolio.currency,
         portfolio.equity,
-        &positions,
+        positions,
         scratch,
     )
-    .map_err(|e| AccountError::core(portfolio, e))?;
-    Ok((positions, margin))
+    .map_err(|e| AccountError::core(portfolio, e))
 }
 
-/// Margins one account given as rows of `arrays`: account validated, margin computed with
-/// `scratch` (grown as needed, so a reused `scratch` stops allocating).
-pub fn margin_positions(
+/// Margins one account given as rows of `arrays`: the validated account and its margin,
+/// computed with `scratch` (grown as needed, so a reused `scratch` stops allocating).
+pub fn margin_positions<'p>(
     arrays: &RiskArrays<'_>,
     model: &Model,
     currency: Asset,
     equity: f64,
-    positions: &[Position],
+    positions: &'p [Position],
     scratch: &mut Vec<f64>,
-) -> Result<crate::account::Margin, crate::Error> {
+) -> Result<(crate::account::Account<'p>, crate::account::Margin), crate::Error> {
     let account = crate::account::Account::new(arrays, currency, equity, positions)?;
     let need = account.scratch_len(arrays);
     if scratch.len() < need {
         scratch.resize(need, 0.0);
     }
-    crate::account::margin(arrays, model, &account, scratch)
+    let margin = crate::account::margin(arrays, model, &account, scratch)?;
+    Ok((account, margin))
 }
 
 #[cfg(test)]
@@ -495,9 +496,30 @@ mod tests {
         let linear = Instrument::parse("BTC_USDC-PERPETUAL").unwrap();
         assert_eq!(u.find(&linear).unwrap_err().reason, Unpriced::NotListed);
 
-        // Rows equal the core's own arrays built over the same instruments.
+        // Rows equal the core's own arrays built over the same instruments, bit for bit.
         let mut buffers = RiskBuffers::new(&u);
         let arrays = u.build(snap, &mut buffers).unwrap();
+        let model = Model::preset("deribit-btc").unwrap();
+        let scenarios = model.scenarios().unwrap();
+        let set = model.scenario_set(&scenarios).unwrap();
+        let names = ["BTC-PERPETUAL", "BTC-25SEP26", "BTC-25SEP26-80000-C"];
+        let own: Vec<Instrument> = names
+            .iter()
+            .map(|s| Instrument::parse(s).unwrap())
+            .collect();
+        let mut core = RiskBuffers::new(&u);
+        let storage = RiskStorage {
+            inputs: &mut core.inputs,
+            valuations: &mut core.valuations,
+            pnl: &mut core.pnl,
+        };
+        let expected = RiskArrays::build(snap, set, &own, storage).unwrap();
+        assert_eq!(arrays.scenarios().len(), expected.scenarios().len());
+        for (row, i) in own.iter().enumerate() {
+            let bits = |r: &[f64]| r.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(arrays.row(row)), bits(expected.row(row)), "{i}");
+        }
+        // And one cell by closed form.
         let perp = arrays.row(0);
         // Inverse perpetual at a +16 % move (scenario 24..27 are +16 %): 1 − 1/1.16 coin.
         let s = &arrays.scenarios().scenarios()[24];

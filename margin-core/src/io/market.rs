@@ -140,6 +140,7 @@ pub struct MarketBuilder<'p> {
     valuation_time: Timestamp,
     underlyings: Vec<(UnderlyingData, Location)>,
     forwards: Vec<(Asset, Forward, Location)>,
+    perpetuals: Vec<(Asset, f64, Location)>,
     vols: Vec<(Asset, VolQuote, Location)>,
     instruments: Vec<(InstrumentQuote, Location)>,
 }
@@ -152,6 +153,7 @@ impl<'p> MarketBuilder<'p> {
             valuation_time,
             underlyings: Vec::new(),
             forwards: Vec::new(),
+            perpetuals: Vec::new(),
             vols: Vec::new(),
             instruments: Vec::new(),
         }
@@ -210,8 +212,8 @@ impl<'p> MarketBuilder<'p> {
         Ok(())
     }
 
-    /// True if a forward for this expiry of `asset` was already added.
-    pub fn has_forward(&self, asset: Asset, expiry: Timestamp) -> Option<f64> {
+    /// The forward already added for this expiry of `asset`, if any.
+    pub fn forward_price(&self, asset: Asset, expiry: Timestamp) -> Option<f64> {
         self.forwards
             .iter()
             .find(|(a, f, _)| *a == asset && f.expiry == expiry)
@@ -270,17 +272,26 @@ impl<'p> MarketBuilder<'p> {
         Ok(())
     }
 
-    /// Sets the perpetual mark of `asset`.
-    pub fn perpetual(
-        &mut self,
-        asset: Asset,
-        price: f64,
-        at: &Location,
-    ) -> Result<(), FormatError> {
-        self.known(asset, at)?;
+    /// Sets the perpetual mark of `asset`. Several perpetuals on one coin (inverse and
+    /// linear) may restate the same mark; a different mark is a conflict, never overwritten.
+    pub fn perpetual(&mut self, asset: Asset, price: f64, at: Location) -> Result<(), FormatError> {
+        self.known(asset, &at)?;
+        if let Some((_, prev, prev_at)) = self.perpetuals.iter().find(|(a, ..)| *a == asset) {
+            if *prev == price {
+                return Ok(());
+            }
+            return Err(self.err(
+                &at,
+                FormatErrorKind::Conflict(format!(
+                    "perpetual mark {price} for {asset} disagrees with {prev} at {}",
+                    describe(prev_at)
+                )),
+            ));
+        }
         if let Some((u, _)) = self.underlyings.iter_mut().find(|(u, _)| u.asset == asset) {
             u.perpetual_price = price;
         }
+        self.perpetuals.push((asset, price, at));
         Ok(())
     }
 
@@ -297,7 +308,10 @@ impl<'p> MarketBuilder<'p> {
     pub fn finish(self) -> Result<MarketData, FormatError> {
         for (q, at) in &self.instruments {
             if let Some(expiry) = q.instrument.expiry() {
-                if self.has_forward(q.instrument.underlying, expiry).is_none() {
+                if self
+                    .forward_price(q.instrument.underlying, expiry)
+                    .is_none()
+                {
                     return Err(self.err(
                         at,
                         FormatErrorKind::Missing("forward for this instrument's expiry"),
@@ -345,10 +359,7 @@ fn same_key(a: &VolQuote, b: &VolQuote) -> bool {
 }
 
 fn vol_order(a: &VolQuote, b: &VolQuote) -> Ordering {
-    a.expiry
-        .cmp(&b.expiry)
-        .then(a.strike.total_cmp(&b.strike))
-        .then(a.right.cmp(&b.right))
+    a.key_cmp(b.expiry, b.strike, b.right)
 }
 
 fn describe(at: &Location) -> String {

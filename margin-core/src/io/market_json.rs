@@ -172,7 +172,7 @@ pub fn parse_market_json(text: &str, file: &Path) -> Result<MarketData, FormatEr
             Kind::Perpetual => {
                 if let Some(p) = q.mark_price {
                     let p = ctx.positive(p, "mark_price", &field("mark_price"))?;
-                    b.perpetual(asset, p, &field("mark_price"))?;
+                    b.perpetual(asset, p, field("mark_price"))?;
                 }
             }
             Kind::Future { expiry } => {
@@ -184,7 +184,7 @@ pub fn parse_market_json(text: &str, file: &Path) -> Result<MarketData, FormatEr
                 })?;
                 let p = ctx.positive(p, "mark_price", &field("mark_price"))?;
                 // Restating the forward is fine; a different number is an error.
-                if b.has_forward(asset, expiry) != Some(p) {
+                if b.forward_price(asset, expiry) != Some(p) {
                     b.forward(asset, Forward { expiry, price: p }, field("mark_price"))?;
                 }
             }

@@ -28,14 +28,14 @@ pub mod market_json;
 pub mod model_file;
 pub mod portfolio;
 
-pub use deribit::parse_deribit_chain;
+pub use deribit::{median, parse_deribit_chain};
 pub use error::{FormatError, FormatErrorKind, Location};
 pub use market::{InstrumentQuote, MarketData, UnderlyingData};
 pub use market_json::{parse_market_json, write_market_json};
 pub use model_file::{model_from_spec, parse_model_json, read_model};
 pub use portfolio::{
     Portfolio, PortfolioDefaults, Position, parse_portfolio_csv, parse_portfolio_json,
-    write_portfolio_csv, write_portfolio_json,
+    write_portfolio_csv, write_portfolio_json, write_portfolio_json_line,
 };
 
 use crate::instrument::{Asset, Instrument};
@@ -151,11 +151,13 @@ impl<'p> Ctx<'p> {
         }
     }
 
-    pub fn size(&self, x: f64, at: &Location) -> Result<f64, FormatError> {
+    /// `x` if it is a valid position size; `at` is called only to name an error, so hot
+    /// readers format no location for good input.
+    pub fn size(&self, x: f64, at: impl FnOnce() -> Location) -> Result<f64, FormatError> {
         if x.is_finite() && x.abs() <= MAX_ABS_SIZE {
             Ok(x)
         } else {
-            Err(self.err(at, FormatErrorKind::AbsurdSize(x)))
+            Err(self.err(&at(), FormatErrorKind::AbsurdSize(x)))
         }
     }
 

@@ -20,6 +20,7 @@ use super::error::{FormatError, FormatErrorKind, Location};
 use super::market_json::Entries;
 use super::{Ctx, read_text};
 use crate::model::{Family, MAX_GRID_AXIS, Model, PRESETS};
+use crate::scenario::{Scenario, VolShock};
 use std::path::Path;
 
 #[derive(serde::Deserialize)]
@@ -97,17 +98,17 @@ pub fn parse_model_json(text: &str, file: &Path) -> Result<Model, FormatError> {
         }
         grid.price_moves.clear();
         for (i, &(m, w)) in moves.iter().enumerate() {
-            let at = path(format!("price_moves[{i}]"));
-            let m = ctx.finite(m, "price move", &at)?;
-            if m <= -1.0 {
-                return Err(ctx.err(
-                    &at,
-                    FormatErrorKind::Unsupported(format!(
-                        "price move {m} would take the price to zero or below (expected > -1)"
-                    )),
-                ));
-            }
-            let w = ctx.non_negative(w, "weight", &at)?;
+            // The core's own check of a scenario with this move and weight, named by entry.
+            let scenario = Scenario {
+                weight: w,
+                ..Scenario::standard(m, VolShock::None)
+            };
+            scenario.validate().map_err(|e| {
+                ctx.err(
+                    &path(format!("price_moves[{i}]")),
+                    FormatErrorKind::Unsupported(format!("[{m}, {w}]: {e}")),
+                )
+            })?;
             // Capacity checked above.
             let _ = grid.price_moves.push((m, w));
         }
@@ -212,6 +213,10 @@ mod tests {
             (
                 r#"{"preset": "grid", "price_moves": [[0.1, -1]]}"#,
                 "`price_moves[0]`",
+            ),
+            (
+                r#"{"preset": "grid", "price_moves": [[0.1, 1], [-1, 1]]}"#,
+                "`price_moves[1]`",
             ),
             (r#"{"preset": "grid", "price_moves": []}"#, "`price_moves`"),
             (r#"{"preset": "grid", "extra": 1}"#, "unknown field"),

@@ -20,6 +20,7 @@
 use super::error::{FormatError, FormatErrorKind, Location};
 use super::{Ctx, cell, csv_error};
 use crate::instrument::{Asset, Instrument};
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -57,32 +58,38 @@ pub struct PortfolioDefaults {
     pub equity: Option<f64>,
 }
 
+/// The JSON form, read and written. Strings borrow from the text where they need no
+/// unescaping (reading is hot in batch runs).
 #[derive(serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
-struct RawPortfolio {
-    account: String,
-    currency: String,
+struct RawPortfolio<'a> {
+    #[serde(borrow)]
+    account: Cow<'a, str>,
+    #[serde(borrow)]
+    currency: Cow<'a, str>,
     equity: f64,
-    positions: Vec<RawPosition>,
+    #[serde(borrow)]
+    positions: Vec<RawPosition<'a>>,
 }
 
 #[derive(serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
-struct RawPosition {
-    instrument: String,
+struct RawPosition<'a> {
+    #[serde(borrow)]
+    instrument: Cow<'a, str>,
     size: f64,
 }
 
-/// Appends a position, rejecting a repeated instrument.
+/// Appends a position, rejecting a repeated instrument; `at` is called only on error.
 fn push_unique(
     ctx: &Ctx<'_>,
     positions: &mut Vec<Position>,
     p: Position,
-    at: &Location,
+    at: impl FnOnce() -> Location,
 ) -> Result<(), FormatError> {
     if positions.iter().any(|q| q.instrument == p.instrument) {
         return Err(ctx.err(
-            at,
+            &at(),
             FormatErrorKind::Duplicate {
                 what: "position",
                 key: p.instrument.to_string(),
@@ -99,7 +106,7 @@ fn push_unique(
 /// error locations are formatted only when there is an error.
 pub fn parse_portfolio_json(text: &str, file: &Path) -> Result<Portfolio, FormatError> {
     let ctx = Ctx { file };
-    let raw: BorrowedPortfolio<'_> = serde_json::from_str(text).map_err(|e| {
+    let raw: RawPortfolio<'_> = serde_json::from_str(text).map_err(|e| {
         FormatError::new(file, Location::File, FormatErrorKind::Json(e.to_string()))
     })?;
     let currency = ctx.asset(&raw.currency, &Location::Path("currency".into()))?;
@@ -113,20 +120,10 @@ pub fn parse_portfolio_json(text: &str, file: &Path) -> Result<Portfolio, Format
                 &Location::Path(format!("positions[{i}].instrument")),
             )?,
         };
-        let size = if p.size.is_finite() && p.size.abs() <= super::MAX_ABS_SIZE {
-            p.size
-        } else {
-            ctx.size(p.size, &Location::Path(format!("positions[{i}].size")))?
-        };
-        if positions.iter().any(|q| q.instrument == instrument) {
-            push_unique(
-                &ctx,
-                &mut positions,
-                Position { instrument, size },
-                &Location::Path(format!("positions[{i}]")),
-            )?;
-        }
-        positions.push(Position { instrument, size });
+        let size = ctx.size(p.size, || Location::Path(format!("positions[{i}].size")))?;
+        push_unique(&ctx, &mut positions, Position { instrument, size }, || {
+            Location::Path(format!("positions[{i}]"))
+        })?;
     }
     Ok(Portfolio {
         account: raw.account.into_owned(),
@@ -134,27 +131,6 @@ pub fn parse_portfolio_json(text: &str, file: &Path) -> Result<Portfolio, Format
         equity,
         positions,
     })
-}
-
-/// [`RawPortfolio`] borrowing its strings from the text when it can.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BorrowedPortfolio<'a> {
-    #[serde(borrow)]
-    account: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    currency: std::borrow::Cow<'a, str>,
-    equity: f64,
-    #[serde(borrow)]
-    positions: Vec<BorrowedPosition<'a>>,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BorrowedPosition<'a> {
-    #[serde(borrow)]
-    instrument: std::borrow::Cow<'a, str>,
-    size: f64,
 }
 
 /// Parses a portfolio CSV with header `instrument,size` (extra columns are ignored), taking
@@ -182,13 +158,10 @@ pub fn parse_portfolio_csv(
         let line = record.position().map_or(0, |p| p.line());
         let instrument = ctx.symbol(record.get(c_inst).unwrap_or(""), &cell(line, "instrument"))?;
         let at = cell(line, "size");
-        let size = ctx.size(ctx.number(record.get(c_size).unwrap_or(""), &at)?, &at)?;
-        push_unique(
-            &ctx,
-            &mut positions,
-            Position { instrument, size },
-            &Location::Line { line, column: None },
-        )?;
+        let size = ctx.size(ctx.number(record.get(c_size).unwrap_or(""), &at)?, || at)?;
+        push_unique(&ctx, &mut positions, Position { instrument, size }, || {
+            Location::Line { line, column: None }
+        })?;
     }
     let currency = match (defaults.currency, positions.first()) {
         (Some(c), _) => c,
@@ -218,21 +191,29 @@ pub fn parse_portfolio_csv(
 
 /// Writes `portfolio` as pretty JSON that [`parse_portfolio_json`] reads back equal.
 pub fn write_portfolio_json(portfolio: &Portfolio) -> String {
-    let raw = RawPortfolio {
-        account: portfolio.account.clone(),
-        currency: portfolio.currency.to_string(),
+    // Plain strings and finite floats: serialisation cannot fail.
+    serde_json::to_string_pretty(&raw(portfolio)).unwrap_or_default()
+}
+
+/// [`write_portfolio_json`] on one line: a record of a batch (JSONL) input.
+pub fn write_portfolio_json_line(portfolio: &Portfolio) -> String {
+    serde_json::to_string(&raw(portfolio)).unwrap_or_default()
+}
+
+fn raw(portfolio: &Portfolio) -> RawPortfolio<'_> {
+    RawPortfolio {
+        account: Cow::Borrowed(&portfolio.account),
+        currency: Cow::Borrowed(portfolio.currency.as_str()),
         equity: portfolio.equity,
         positions: portfolio
             .positions
             .iter()
             .map(|p| RawPosition {
-                instrument: p.instrument.to_string(),
+                instrument: Cow::Owned(p.instrument.to_string()),
                 size: p.size,
             })
             .collect(),
-    };
-    // Plain strings and finite floats: serialisation cannot fail.
-    serde_json::to_string_pretty(&raw).unwrap_or_default()
+    }
 }
 
 /// Writes the positions of `portfolio` as `instrument,size` CSV (account data is not part of

@@ -47,6 +47,19 @@ fn brute_median(xs: &[f64]) -> f64 {
 }
 
 #[test]
+fn median_matches_brute_force() {
+    assert_eq!(median(&mut []), None);
+    for xs in [
+        &[3.0][..],
+        &[2.0, -1.0],
+        &[5.0, 1.0, 4.0, 1.0],
+        &[0.5, 9.0, 2.0, 7.0, 7.0],
+    ] {
+        assert_eq!(median(&mut xs.to_vec()), Some(brute_median(xs)), "{xs:?}");
+    }
+}
+
+#[test]
 fn reads_the_real_deribit_chain() {
     let m = read_market(&chain_path()).unwrap();
     // `timestamp` column: 2026-08-22T15:33:51.683630+00:00 (milliseconds truncate).
@@ -179,6 +192,18 @@ fn market_round_trips_through_json() {
 }
 
 #[test]
+fn perpetuals_on_one_coin_may_restate_the_mark() {
+    let both = EXAMPLE.replace(
+        r#""BTC-PERPETUAL": {"mark_price": 77100.0},"#,
+        r#""BTC-PERPETUAL": {"mark_price": 77100.0},
+           "BTC_USDC-PERPETUAL": {"mark_price": 77100.0},"#,
+    );
+    let m = parse_market_json(&both, mem()).unwrap();
+    assert_eq!(m.underlyings[0].perpetual_price, 77100.0);
+    assert_eq!(m.instruments.len(), 4);
+}
+
+#[test]
 fn portfolio_round_trips() {
     let text = r#"{"account": "A1", "currency": "BTC", "equity": 1.5, "positions":
         [{"instrument": "BTC-PERPETUAL", "size": 0.31}, {"instrument": "BTC-27MAR26-90000-C", "size": -5}]}"#;
@@ -196,6 +221,9 @@ fn portfolio_round_trips() {
         parse_portfolio_json(&write_portfolio_json(&p), mem()).unwrap(),
         p
     );
+    let line = write_portfolio_json_line(&p);
+    assert!(!line.contains('\n'), "{line}");
+    assert_eq!(parse_portfolio_json(&line, mem()).unwrap(), p);
     let defaults = PortfolioDefaults {
         account: Some("A1".into()),
         currency: None,
@@ -303,6 +331,25 @@ fn market_json_errors() {
         bad("\"mark_price\": 77405.28", "\"mark_price\": 77400"),
         K::Conflict(_),
         "disagrees"
+    );
+    // Two perpetuals on one coin share one mark: a different one names both entries.
+    assert_fails!(
+        bad(
+            r#""BTC-PERPETUAL": {"mark_price": 77100.0},"#,
+            r#""BTC-PERPETUAL": {"mark_price": 77100.0},
+               "BTC_USDC-PERPETUAL": {"mark_price": 90000.0},"#
+        ),
+        K::Conflict(_),
+        r#"instruments["BTC_USDC-PERPETUAL"].mark_price"#
+    );
+    assert_fails!(
+        bad(
+            r#""BTC-PERPETUAL": {"mark_price": 77100.0},"#,
+            r#""BTC-PERPETUAL": {"mark_price": 77100.0},
+               "BTC_USDC-PERPETUAL": {"mark_price": 90000.0},"#
+        ),
+        K::Conflict(_),
+        r#"`instruments["BTC-PERPETUAL"].mark_price`"#
     );
     // Repeated keys are duplicates, not silently overwritten.
     assert_fails!(
