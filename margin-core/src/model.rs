@@ -28,6 +28,10 @@ macro_rules! named_params {
         impl $ty {
             /// Every parameter name, in declaration order.
             pub const NAMES: &'static [&'static str] = &[$(stringify!($field)),*];
+            /// Every value, in the order of [`Self::NAMES`].
+            pub fn values(&self) -> impl Iterator<Item = f64> {
+                [$(self.$field),*].into_iter()
+            }
             /// The value of parameter `name`.
             pub fn get(&self, name: &str) -> Option<f64> {
                 match name { $(stringify!($field) => Some(self.$field),)* _ => None }
@@ -389,8 +393,10 @@ impl Model {
             }
         };
         mix(family);
-        for name in self.parameter_names() {
-            mix(self.get(name).map_or(u64::MAX, f64::to_bits));
+        match &self.family {
+            Family::Deribit(p) => p.values().for_each(|v| mix(v.to_bits())),
+            Family::Span(p) => p.values().for_each(|v| mix(v.to_bits())),
+            Family::Grid(g) => g.params.values().for_each(|v| mix(v.to_bits())),
         }
         h
     }
