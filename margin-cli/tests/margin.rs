@@ -622,6 +622,11 @@ fn bad_inputs_exit_1_with_one_line_naming_the_problem() {
         ("BTC-PERPETUAL:0", "non-zero"),
         ("NOPE-1-2-3-4:1", "bad instrument symbol"),
         ("BTC-21AUG26-80000-C:1", "expired"),
+        (
+            "ETH-PERPETUAL:1",
+            "settles in ETH, not in the account currency BTC",
+        ),
+        ("BTC-PERPETUAL:1e9", "beyond"),
     ] {
         fails_with(
             &[

@@ -123,8 +123,23 @@ pub fn run(args: &WhatIfArgs) -> Result<(), CliError> {
             instrument: row,
             size: *size,
         };
-        let after = account::what_if(&arrays, universe.model(), &acct, &scratch, order)
-            .map_err(|e| CliError::bad_input(format!("--order `{text}`: {e}")))?;
+        let after =
+            account::what_if(&arrays, universe.model(), &acct, &scratch, order).map_err(|e| {
+                // The core numbers the order as the position after the last; say what it is.
+                let why = match e {
+                    margin_core::Error::CurrencyMismatch { .. } => format!(
+                        "{instrument} settles in {}, not in the account currency {}",
+                        instrument.settlement_currency(),
+                        portfolio.currency
+                    ),
+                    margin_core::Error::SizeOutOfRange { size, .. } => format!(
+                        "the position after this order would be {size}, beyond ±{}",
+                        margin_core::account::MAX_SIZE
+                    ),
+                    e => e.to_string(),
+                };
+                CliError::bad_input(format!("--order `{text}`: {why}"))
+            })?;
         results.push(OrderJson {
             instrument: instrument.to_string(),
             size: *size,
