@@ -117,9 +117,7 @@ fn path(p: String) -> Location {
 /// Parses market JSON (see the module docs); `file` names the source in errors.
 pub fn parse_market_json(text: &str, file: &Path) -> Result<MarketData, FormatError> {
     let ctx = Ctx { file };
-    let raw: RawMarket = serde_json::from_str(text).map_err(|e| {
-        FormatError::new(file, Location::File, FormatErrorKind::Json(e.to_string()))
-    })?;
+    let raw: RawMarket = super::from_json(text, file)?;
     let valuation_time = ctx.time(&raw.valuation_time, &path("valuation_time".into()))?;
     let mut b = MarketBuilder::new(file, valuation_time);
     for (code, u) in &raw.underlyings.0 {

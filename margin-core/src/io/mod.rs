@@ -85,6 +85,28 @@ pub fn detect_format(path: &Path, text: &str) -> Result<FileFormat, FormatError>
     }
 }
 
+/// Deserializes JSON `text` into `T`. On failure the text is read again with path tracking,
+/// so the error names the field (`positions[1].size`) as well as serde's line and column; the
+/// successful path, hot in batch runs, pays nothing for it.
+pub(crate) fn from_json<'de, T: serde::Deserialize<'de>>(
+    text: &'de str,
+    file: &Path,
+) -> Result<T, FormatError> {
+    serde_json::from_str(text).map_err(|e| {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let at = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            Err(tracked) => tracked.path().to_string(),
+            Ok(_) => String::new(),
+        };
+        let location = if at.is_empty() || at == "." {
+            Location::File
+        } else {
+            Location::Path(at)
+        };
+        FormatError::new(file, location, FormatErrorKind::Json(e.to_string()))
+    })
+}
+
 /// Reads a whole file as UTF-8 text.
 pub fn read_text(path: &Path) -> Result<String, FormatError> {
     std::fs::read_to_string(path)

@@ -40,9 +40,7 @@ fn path(p: impl Into<String>) -> Location {
 /// Parses a model file (see the module docs); `file` names the source in errors.
 pub fn parse_model_json(text: &str, file: &Path) -> Result<Model, FormatError> {
     let ctx = Ctx { file };
-    let raw: RawModel = serde_json::from_str(text).map_err(|e| {
-        FormatError::new(file, Location::File, FormatErrorKind::Json(e.to_string()))
-    })?;
+    let raw: RawModel = super::from_json(text, file)?;
     let mut model = Model::preset(&raw.preset).map_err(|_| {
         ctx.err(
             &path("preset"),

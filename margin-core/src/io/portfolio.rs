@@ -106,9 +106,7 @@ fn push_unique(
 /// error locations are formatted only when there is an error.
 pub fn parse_portfolio_json(text: &str, file: &Path) -> Result<Portfolio, FormatError> {
     let ctx = Ctx { file };
-    let raw: RawPortfolio<'_> = serde_json::from_str(text).map_err(|e| {
-        FormatError::new(file, Location::File, FormatErrorKind::Json(e.to_string()))
-    })?;
+    let raw: RawPortfolio<'_> = super::from_json(text, file)?;
     let currency = ctx.asset(&raw.currency, &Location::Path("currency".into()))?;
     let equity = ctx.finite(raw.equity, "equity", &Location::Path("equity".into()))?;
     let mut positions: Vec<Position> = Vec::with_capacity(raw.positions.len());

@@ -509,6 +509,19 @@ fn portfolio_errors() {
         K::Json(_),
         "size"
     );
+    // A value of the wrong type names its field, not only serde's line and column.
+    assert_fails!(
+        json(
+            r#"{"instrument": "BTC-PERPETUAL", "size": 1}, {"instrument": "BTC-25SEP26", "size": "two"}"#
+        ),
+        K::Json(_),
+        "`positions[1].size`"
+    );
+    let m = parse_market_json(
+        r#"{"valuation_time": "2026-08-22T15:33:51Z", "underlyings": {"BTC": {"index_price": "x"}}, "instruments": {}}"#,
+        mem(),
+    );
+    assert_fails!(m, K::Json(_), "`underlyings.BTC.index_price`");
     assert_fails!(
         json(r#"{"instrument": "BTC-PERPETUAL", "size": 2e9}"#),
         K::AbsurdSize(_),
