@@ -180,12 +180,7 @@ pub fn margin(
 ) -> Result<Margin, Error> {
     let s = arrays.scenarios().len();
     let needed = account.scratch_len(arrays);
-    if scratch.len() < needed {
-        return Err(Error::Capacity {
-            needed,
-            available: scratch.len(),
-        });
-    }
+    ensure_len(scratch.len(), needed)?;
     let scratch = &mut scratch[..needed];
     scratch.fill(0.0);
     account.for_each_checked(arrays, |g, p| {
@@ -240,12 +235,7 @@ pub fn what_if(
     }
     let s = arrays.scenarios().len();
     let needed = account.scratch_len(arrays);
-    if scratch.len() < needed {
-        return Err(Error::Capacity {
-            needed,
-            available: scratch.len(),
-        });
-    }
+    ensure_len(scratch.len(), needed)?;
     let groups = account.groups.len();
     let row = arrays.row(order.instrument);
     let merged = merge(account.positions, order);
@@ -277,12 +267,7 @@ pub fn isolated(
     out: &mut [f64],
 ) -> Result<(), Error> {
     let n = account.positions.len();
-    if out.len() < n {
-        return Err(Error::Capacity {
-            needed: n,
-            available: out.len(),
-        });
-    }
+    ensure_len(out.len(), n)?;
     for (i, p) in account.positions.iter().enumerate() {
         let alone = Account::new(
             arrays,
@@ -317,6 +302,17 @@ fn check_position<'r>(
         return Err(Error::CurrencyMismatch { index });
     }
     Ok(&inst.underlying)
+}
+
+/// A capacity error unless a buffer of `len` holds `needed` entries.
+fn ensure_len(len: usize, needed: usize) -> Result<(), Error> {
+    if len < needed {
+        return Err(Error::Capacity {
+            needed,
+            available: len,
+        });
+    }
+    Ok(())
 }
 
 fn too_many_underlyings() -> Error {
@@ -390,18 +386,8 @@ pub fn counted_pnl(
 ) -> Result<(), Error> {
     let s = arrays.scenarios().len();
     let needed = account.scratch_len(arrays);
-    if scratch.len() < needed {
-        return Err(Error::Capacity {
-            needed,
-            available: scratch.len(),
-        });
-    }
-    if out.len() < s {
-        return Err(Error::Capacity {
-            needed: s,
-            available: out.len(),
-        });
-    }
+    ensure_len(scratch.len(), needed)?;
+    ensure_len(out.len(), s)?;
     let rule = cell_rule(arrays, model, account.currency);
     let groups = account.groups.len();
     for (i, sc) in arrays.scenarios().scenarios().iter().enumerate() {
