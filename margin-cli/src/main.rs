@@ -28,7 +28,8 @@ use std::process::ExitCode;
         margin demo\n  \
         margin compute --portfolio examples/portfolio-btc.json --market data/deribit/deribit_options_snapshot_20260822T153351Z.csv\n  \
         margin price --market data/deribit/deribit_options_snapshot_20260822T153351Z.csv --limit 20\n  \
-        margin price --market market.json --underlying ETH --json | jq .summary\n\n\
+        margin price --market market.json --underlying ETH --json | jq .summary\n  \
+        margin bench                      # speed on this machine (use a release build)\n\n\
         Exit codes: 0 ok, 1 bad input, 2 internal error. Errors are one line on stderr."
 )]
 struct Cli {
@@ -48,6 +49,8 @@ enum Command {
     WhatIf(commands::whatif::WhatIfArgs),
     /// Margin many accounts (JSONL) in parallel against one set of risk arrays.
     Batch(commands::batch::BatchArgs),
+    /// Measure the engine's speed on this machine against its targets.
+    Bench(commands::bench::BenchArgs),
     /// Reprice every option of a market with Black-76 and compare with the venue's marks.
     Price(commands::price::PriceArgs),
     /// Write deterministic synthetic accounts (JSONL) for benchmarks.
@@ -61,6 +64,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Compute(args) => commands::compute::run(&args),
         Command::WhatIf(args) => commands::whatif::run(&args),
         Command::Batch(args) => commands::batch::run(&args),
+        Command::Bench(args) => commands::bench::run(&args),
         Command::Price(args) => commands::price::run(&args),
         Command::GenAccounts(args) => commands::generate::run(&args),
     }

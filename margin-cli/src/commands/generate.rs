@@ -7,7 +7,8 @@
 
 use super::common::{self, MarketArgs};
 use crate::error::CliError;
-use margin_core::io::{Portfolio, Position, read_market, write_portfolio_json_line};
+use margin_core::io::engine::Universe;
+use margin_core::io::{MarketData, Portfolio, Position, read_market, write_portfolio_json_line};
 use margin_core::{Instrument, Kind};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -52,39 +53,55 @@ impl SplitMix {
     }
 }
 
-/// Runs `margin gen-accounts`.
-pub fn run(args: &GenArgs) -> Result<(), CliError> {
-    let market = read_market(&args.market.market)?;
-    let model = common::read_model(&args.market.model)?;
-    let universe = common::universe(&market, &args.market.market, model, &[])?;
-    let by_coin: Vec<Vec<Instrument>> = market
-        .underlyings
-        .iter()
-        .map(|u| {
-            universe
-                .instruments()
-                .iter()
-                .filter(|i| i.underlying == u.asset && i.is_inverse())
-                .copied()
-                .collect()
+/// The deterministic account generator behind `gen-accounts` (also used in memory by
+/// `margin bench`): an iterator of synthetic portfolios, fully determined by its inputs.
+pub struct Generator {
+    /// Per coin with enough instruments: the inverse instruments the universe prices.
+    pools: Vec<Vec<Instrument>>,
+    positions: usize,
+    rng: SplitMix,
+    next: u64,
+}
+
+impl Generator {
+    /// A generator of accounts of `positions` distinct instruments each, drawn from the
+    /// universe's inverse instruments of `market`'s coins; `None` when no coin has that many.
+    pub fn new(
+        market: &MarketData,
+        universe: &Universe,
+        positions: usize,
+        seed: u64,
+    ) -> Option<Generator> {
+        let pools: Vec<Vec<Instrument>> = market
+            .underlyings
+            .iter()
+            .map(|u| {
+                universe
+                    .instruments()
+                    .iter()
+                    .filter(|i| i.underlying == u.asset && i.is_inverse())
+                    .copied()
+                    .collect()
+            })
+            .filter(|v: &Vec<Instrument>| !v.is_empty() && v.len() >= positions)
+            .collect();
+        (!pools.is_empty()).then_some(Generator {
+            pools,
+            positions,
+            rng: SplitMix(seed),
+            next: 0,
         })
-        .filter(|v: &Vec<Instrument>| v.len() >= args.positions)
-        .collect();
-    if by_coin.is_empty() {
-        return Err(CliError::bad_input(format!(
-            "--positions {}: no coin of {} has that many instruments",
-            args.positions,
-            args.market.market.display()
-        )));
     }
-    let file = std::fs::File::create(&args.out)
-        .map_err(|e| CliError::bad_input(format!("{}: {e}", args.out.display())))?;
-    let mut out = BufWriter::new(file);
-    let mut rng = SplitMix(args.seed);
-    for n in 0..args.count {
-        let pool = &by_coin[rng.below(by_coin.len())];
-        let mut positions: Vec<Position> = Vec::with_capacity(args.positions);
-        while positions.len() < args.positions {
+}
+
+impl Iterator for Generator {
+    type Item = Portfolio;
+
+    fn next(&mut self) -> Option<Portfolio> {
+        let rng = &mut self.rng;
+        let pool = &self.pools[rng.below(self.pools.len())];
+        let mut positions: Vec<Position> = Vec::with_capacity(self.positions);
+        while positions.len() < self.positions {
             let instrument = pool[rng.below(pool.len())];
             if positions.iter().any(|p| p.instrument == instrument) {
                 continue;
@@ -99,12 +116,34 @@ pub fn run(args: &GenArgs) -> Result<(), CliError> {
                 size: sign * size,
             });
         }
-        let p = Portfolio {
+        let n = self.next;
+        self.next += 1;
+        Some(Portfolio {
             account: format!("acct-{n:06}"),
             currency: pool[0].underlying,
             equity: rng.amount(0.5, 50.0, 0.01),
             positions,
-        };
+        })
+    }
+}
+
+/// Runs `margin gen-accounts`.
+pub fn run(args: &GenArgs) -> Result<(), CliError> {
+    let market = read_market(&args.market.market)?;
+    let model = common::read_model(&args.market.model)?;
+    let universe = common::universe(&market, &args.market.market, model, &[])?;
+    let generator =
+        Generator::new(&market, &universe, args.positions, args.seed).ok_or_else(|| {
+            CliError::bad_input(format!(
+                "--positions {}: no coin of {} has that many instruments",
+                args.positions,
+                args.market.market.display()
+            ))
+        })?;
+    let file = std::fs::File::create(&args.out)
+        .map_err(|e| CliError::bad_input(format!("{}: {e}", args.out.display())))?;
+    let mut out = BufWriter::new(file);
+    for p in generator.take(usize::try_from(args.count).unwrap_or(usize::MAX)) {
         writeln!(out, "{}", write_portfolio_json_line(&p))?;
     }
     out.flush()?;

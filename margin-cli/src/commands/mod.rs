@@ -1,6 +1,7 @@
 //! One module per subcommand. Each has an `Args` struct (clap derive) and a `run` function.
 
 pub mod batch;
+pub mod bench;
 pub mod common;
 pub mod compute;
 pub mod demo;
