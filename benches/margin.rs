@@ -34,10 +34,8 @@ fn bench_margin(c: &mut Criterion) {
     let scenarios = model.scenarios().unwrap();
     let set = model.scenario_set(&scenarios).unwrap();
     let n = instruments.len();
-    let blank_inputs = PricingInputs::ZERO;
-    let blank_val = Valuation::ZERO;
-    let mut inputs = vec![blank_inputs; n];
-    let mut vals = vec![blank_val; n];
+    let mut inputs = vec![PricingInputs::ZERO; n];
+    let mut vals = vec![Valuation::ZERO; n];
     let mut pnl = vec![0.0; n * set.len()];
 
     let mut group = c.benchmark_group("deribit-2026-08-22");

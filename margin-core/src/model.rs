@@ -350,18 +350,6 @@ impl Model {
         Ok(())
     }
 
-    /// How many scenarios [`Model::scenarios`] generates, without generating them (a cheap
-    /// check that risk arrays were built for this model).
-    pub fn scenario_count(&self) -> usize {
-        match &self.family {
-            Family::Deribit(p) => {
-                3 * (2 * p.buckets_count as usize + 1) + DERIBIT_EXTENDED_MOVES.len()
-            }
-            Family::Span(_) => 16,
-            Family::Grid(g) => g.price_moves.len() * self.grid_vol_shocks(g).len(),
-        }
-    }
-
     /// The scenario set of this model over `scenarios`, which must be what
     /// [`Model::scenarios`] generates (checked once here). The set carries this model's
     /// [`Model::digest`], so every later margin call confirms the model in O(1) instead of

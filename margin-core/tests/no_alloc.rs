@@ -138,10 +138,8 @@ fn margining_allocates_nothing() {
         .filter(|i| i.underlying == btc)
         .collect();
     let n = instruments.len();
-    let zero_inputs = PricingInputs::ZERO;
-    let zero_val = Valuation::ZERO;
-    let mut inputs = vec![zero_inputs; n];
-    let mut valuations = vec![zero_val; n];
+    let mut inputs = vec![PricingInputs::ZERO; n];
+    let mut valuations = vec![Valuation::ZERO; n];
     let mut pnl = vec![0.0; n * margin_core::model::MAX_SCENARIOS];
     let positions: Vec<Position> = (0..50)
         .map(|i| Position {

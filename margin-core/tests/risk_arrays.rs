@@ -25,13 +25,11 @@ fn fast_path_equals_plain_revaluation_to_the_bit() {
     instruments.push(Instrument::parse("BTC-PERPETUAL").unwrap());
     instruments.push(Instrument::parse("ETH-PERPETUAL").unwrap());
     let n = instruments.len();
-    let blank = PricingInputs::ZERO;
-    let blank_val = Valuation::ZERO;
     for name in PRESETS {
         let model = Model::preset(name).unwrap();
         let scenarios = model.scenarios().unwrap();
         let set = ScenarioSet::new(&scenarios, model.tenor()).unwrap();
-        let (mut inputs, mut vals) = (vec![blank; n], vec![blank_val; n]);
+        let (mut inputs, mut vals) = (vec![PricingInputs::ZERO; n], vec![Valuation::ZERO; n]);
         let mut pnl = vec![0.0; n * set.len()];
         let storage = RiskStorage {
             inputs: &mut inputs,

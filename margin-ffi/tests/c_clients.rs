@@ -169,8 +169,7 @@ fn replay(output: &str) -> usize {
         .map(|s| Instrument::parse(s).unwrap())
         .collect();
     let n = instruments.len();
-    let zero = PricingInputs::ZERO;
-    let mut inputs = vec![zero; n];
+    let mut inputs = vec![PricingInputs::ZERO; n];
     let mut vals = vec![Valuation::ZERO; n];
     let mut pnl = vec![0.0; n * set.len()];
     let storage = RiskStorage {

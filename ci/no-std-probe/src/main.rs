@@ -100,8 +100,7 @@ fn margin_everything(snapshot: MarketSnapshot<'_>, btc: Asset) -> f64 {
             return f64::NAN;
         };
         let mut inputs = [PricingInputs::ZERO; N];
-        let zero = Valuation::ZERO;
-        let mut valuations = [zero; N];
+        let mut valuations = [Valuation::ZERO; N];
         let mut pnl = [0.0; N * MAX_SCENARIOS];
         let storage = RiskStorage {
             inputs: &mut inputs,

@@ -120,19 +120,11 @@ pub fn arrays_on(
     let set = ScenarioSet::new(scenarios, model.tenor()).unwrap();
     let n = instruments.len();
     let storage = RiskStorage {
-        inputs: Box::leak(vec![blank_inputs(); n].into_boxed_slice()),
-        valuations: Box::leak(vec![blank_valuation(); n].into_boxed_slice()),
+        inputs: Box::leak(vec![PricingInputs::ZERO; n].into_boxed_slice()),
+        valuations: Box::leak(vec![Valuation::ZERO; n].into_boxed_slice()),
         pnl: Box::leak(vec![0.0; n * set.len()].into_boxed_slice()),
     };
     RiskArrays::build(market, set, instruments, storage).unwrap()
-}
-
-pub fn blank_inputs() -> PricingInputs {
-    PricingInputs::ZERO
-}
-
-pub fn blank_valuation() -> Valuation {
-    Valuation::ZERO
 }
 
 /// `|a − b| ≤ rel·max(|a|, |b|, floor)`: relative agreement, with `floor` the scale below
