@@ -8,9 +8,10 @@ use crate::addon::{self, LineItem};
 use crate::error::Error;
 use crate::instrument::Asset;
 use crate::measure::{self, CellRule};
-use crate::model::{Family, Model, PresetId};
+use crate::model::{Model, PresetId};
 use crate::risk::{Position, RiskArrays, axpy};
 use crate::scenario::{Scenario, ScenarioKind};
+use crate::spec::{AddOn, Combine, MAX_ADDONS, Measure, Scope, Spec};
 
 /// Most underlyings (risk units) one account may hold.
 pub const MAX_UNDERLYINGS: usize = 8;
@@ -190,17 +191,14 @@ pub fn margin(
             &mut scratch[g * s..(g + 1) * s],
         );
     })?;
-    let groups = account.groups.len();
+    let groups = account.groups.iter().copied().collect();
     evaluate(
         arrays,
         model,
         account,
         account.positions.iter().copied(),
-        |sc, each| {
-            for g in 0..groups {
-                each(scratch[g * s + sc]);
-            }
-        },
+        &groups,
+        |sc, g| scratch[g * s + sc],
     )
 }
 
@@ -236,21 +234,24 @@ pub fn what_if(
     let s = arrays.scenarios().len();
     let needed = account.scratch_len(arrays);
     ensure_len(scratch.len(), needed)?;
-    let groups = account.groups.len();
+    let held_groups = account.groups.len();
+    let mut groups: Groups = account.groups.iter().copied().collect();
+    if order_group.is_none() {
+        // Room for one more: the account holds at most MAX_UNDERLYINGS (checked above).
+        let _ = groups.push(arrays.instruments()[order.instrument].underlying);
+    }
     let row = arrays.row(order.instrument);
     let merged = merge(account.positions, order);
-    evaluate(arrays, model, account, merged, |sc, each| {
-        for g in 0..groups {
-            let extra = if order_group == Some(g) {
-                order.size * row[sc]
-            } else {
-                0.0
-            };
-            each(scratch[g * s + sc] + extra);
+    evaluate(arrays, model, account, merged, &groups, |sc, g| {
+        if g == held_groups {
+            return order.size * row[sc];
         }
-        if order_group.is_none() {
-            each(order.size * row[sc]);
-        }
+        let extra = if order_group == Some(g) {
+            order.size * row[sc]
+        } else {
+            0.0
+        };
+        scratch[g * s + sc] + extra
     })
 }
 
@@ -349,20 +350,12 @@ fn from_usd(arrays: &RiskArrays<'_>, currency: Asset, usd: f64) -> f64 {
     }
 }
 
-/// How `model` aggregates a scenario cell for an account in `currency`.
-fn cell_rule(arrays: &RiskArrays<'_>, model: &Model, currency: Asset) -> CellRule {
-    match &model.family {
-        Family::Deribit(p) => CellRule {
-            gain_offset: p.pnl_offset,
-            gain_cap: from_usd(arrays, currency, p.max_offsetable_pnl),
-            extended_dampener: from_usd(arrays, currency, p.extended_dampener),
-            extended_factor: p.extended_table_factor,
-        },
-        // No credit between underlyings: each counts its own losses in the shared scenario.
-        Family::Span(_) | Family::Grid(_) => CellRule {
-            gain_offset: 0.0,
-            ..CellRule::NETTED
-        },
+/// The spec's cell rule with its USD amounts in the account currency.
+fn cell_rule(arrays: &RiskArrays<'_>, spec: &Spec, currency: Asset) -> CellRule {
+    CellRule {
+        gain_cap: from_usd(arrays, currency, spec.cell.gain_cap),
+        extended_dampener: from_usd(arrays, currency, spec.cell.extended_dampener),
+        ..spec.cell
     }
 }
 
@@ -374,9 +367,10 @@ fn counted(rule: &CellRule, sc: &Scenario, values: impl FnOnce(&mut dyn FnMut(f6
 }
 
 /// What each scenario counts toward the requirement, written to `out[..S]`: the underlyings'
-/// P&L aggregated (gains offset only as the model allows), tail cells dampened, weighted. The
-/// worst case is the loss of the lowest entry. Reads the scratch a previous [`margin`] call
-/// left for this account.
+/// P&L aggregated (gains offset only as the model allows), tail cells dampened, weighted. Under
+/// an account-wide spec the worst case is the loss of the lowest entry; under a per-underlying
+/// spec (SPAN) each underlying's worst counts separately and this is their joint view. Reads
+/// the scratch a previous [`margin`] call left for this account.
 pub fn counted_pnl(
     arrays: &RiskArrays<'_>,
     model: &Model,
@@ -388,7 +382,7 @@ pub fn counted_pnl(
     let needed = account.scratch_len(arrays);
     ensure_len(scratch.len(), needed)?;
     ensure_len(out.len(), s)?;
-    let rule = cell_rule(arrays, model, account.currency);
+    let rule = cell_rule(arrays, &model.spec(), account.currency);
     let groups = account.groups.len();
     for (i, sc) in arrays.scenarios().scenarios().iter().enumerate() {
         out[i] = counted(&rule, sc, |each| {
@@ -400,14 +394,40 @@ pub fn counted_pnl(
     Ok(())
 }
 
-/// The measure, add-ons and IM/MM mapping of `model`. `cells(s, each)` calls `each` with the
-/// P&L of every underlying in scenario `s`.
+/// The value of add-on `addon` over `positions`.
+fn addon_value(
+    arrays: &RiskArrays<'_>,
+    addon: &AddOn,
+    positions: impl Iterator<Item = Position> + Clone,
+) -> f64 {
+    match *addon {
+        AddOn::RollShock {
+            min_annualised_move,
+            annualised_move_risk,
+        } => addon::roll_shock(arrays, positions, min_annualised_move, annualised_move_risk),
+        AddOn::NakedShort { per_contract } => {
+            addon::naked_short_per_strike(arrays, positions, per_contract)
+        }
+        AddOn::ShortOptionMinimum { per_contract } => {
+            addon::short_option_minimum(arrays, positions, per_contract)
+        }
+        AddOn::DeltaMinimum { net, hedged } => addon::delta_minimum(arrays, positions, net, hedged),
+    }
+}
+
+/// Underlyings of an evaluation, in column order: the account's, plus an order's new one.
+type Groups = heapless::Vec<Asset, { MAX_UNDERLYINGS + 1 }>;
+
+/// The interpreter of [`Spec`]: scope, cell aggregation, measure, add-ons and IM/MM mapping.
+/// `pnl(s, g)` is the P&L of underlying `groups[g]` in scenario `s`. Per-underlying scopes sum
+/// each line item over the underlyings in column order.
 fn evaluate<P>(
     arrays: &RiskArrays<'_>,
     model: &Model,
     account: &Account<'_>,
     positions: P,
-    cells: impl Fn(usize, &mut dyn FnMut(f64)),
+    groups: &Groups,
+    pnl: impl Fn(usize, usize) -> f64,
 ) -> Result<Margin, Error>
 where
     P: Iterator<Item = Position> + Clone,
@@ -424,74 +444,74 @@ where
             value: set.len() as f64,
         });
     }
-    let rule = cell_rule(arrays, model, account.currency);
+    let spec = model.spec();
+    let rule = cell_rule(arrays, &spec, account.currency);
     let scenarios = arrays.scenarios().scenarios();
-    let worst = measure::worst(
-        scenarios
-            .iter()
-            .enumerate()
-            .map(|(s, sc)| counted(&rule, sc, |each| cells(s, each))),
-    );
-    let sc = &scenarios[worst.index];
+    let units = match spec.scope {
+        Scope::Account => 1,
+        Scope::PerUnderlying => groups.len().max(1),
+    };
+    let mut measure_sum = 0.0;
+    let mut addon_sums = [0.0; MAX_ADDONS];
+    let mut requirement = 0.0;
+    let mut worst = measure::Worst {
+        loss: f64::NEG_INFINITY,
+        index: 0,
+    };
+    for unit in 0..units {
+        let in_unit = |g: usize| spec.scope == Scope::Account || g == unit;
+        let w = measure::worst(scenarios.iter().enumerate().map(|(s, sc)| {
+            counted(&rule, sc, |each| {
+                for g in (0..groups.len()).filter(|&g| in_unit(g)) {
+                    each(pnl(s, g));
+                }
+            })
+        }));
+        if w.loss > worst.loss || w.loss.is_nan() {
+            worst = w;
+        }
+        let unit_positions = positions.clone().filter(move |p| {
+            spec.scope == Scope::Account
+                || groups.get(unit) == Some(&arrays.instruments()[p.instrument].underlying)
+        });
+        let Measure::Worst { decimals, .. } = spec.measure;
+        measure_sum += w.loss;
+        let mut risk = measure::round_to(w.loss, decimals);
+        for (sum, a) in addon_sums.iter_mut().zip(&spec.addons) {
+            let v = addon_value(arrays, a, unit_positions.clone());
+            *sum += v;
+            risk = match a.combine() {
+                Combine::Add => risk + v,
+                Combine::Floor => risk.max(v),
+            };
+        }
+        requirement += risk;
+    }
     let mut items: heapless::Vec<LineItem, MAX_LINE_ITEMS> = heapless::Vec::new();
-    let mut item = |name, value: f64| -> Result<f64, Error> {
+    let mut item = |name, value: f64| -> Result<(), Error> {
         if !value.is_finite() {
             return Err(Error::Overflow { what: name });
         }
         let _ = items.push(LineItem { name, value });
-        Ok(value)
+        Ok(())
     };
-    let (initial, maintenance) = match &model.family {
-        Family::Deribit(p) => {
-            // Deribit reports the worst case unrounded but adds it rounded (methodologies §9.1).
-            let worst_case = item("worst_case", worst.loss)?;
-            let roll = item(
-                "roll_shock",
-                addon::roll_shock(
-                    arrays,
-                    positions.clone(),
-                    p.min_annualised_move,
-                    p.annualised_move_risk,
-                ),
-            )?;
-            let mut risk = measure::round_to(worst_case, p.worst_case_decimals as i32) + roll;
-            if p.naked_short_per_strike > 0.0 {
-                risk += item(
-                    "naked_short",
-                    addon::naked_short_per_strike(
-                        arrays,
-                        positions.clone(),
-                        p.naked_short_per_strike,
-                    ),
-                )?;
-            }
-            let risk = item("risk_matrix_margin", risk)?;
-            (risk, p.mm_factor * risk)
+    item(spec.measure.name(), measure_sum)?;
+    for (a, &v) in spec.addons.iter().zip(&addon_sums) {
+        item(a.name(), v)?;
+    }
+    if let Some(total) = spec.total {
+        item(total, requirement)?;
+    }
+    let (initial, maintenance) = spec.mapping.apply(requirement);
+    for (value, what) in [
+        (initial, "initial margin"),
+        (maintenance, "maintenance margin"),
+    ] {
+        if !value.is_finite() {
+            return Err(Error::Overflow { what });
         }
-        Family::Span(p) => {
-            let scan = item("scan_risk", worst.loss)?;
-            let som = item(
-                "short_option_minimum",
-                addon::short_option_minimum(arrays, positions.clone(), p.short_option_minimum),
-            )?;
-            let mm = scan.max(som);
-            (p.im_ratio * mm, mm)
-        }
-        Family::Grid(g) => {
-            let worst_case = item("worst_case", worst.loss)?;
-            let delta_min = item(
-                "delta_minimum",
-                addon::delta_minimum(
-                    arrays,
-                    positions.clone(),
-                    g.params.delta_minimum_net,
-                    g.params.delta_minimum_hedged,
-                ),
-            )?;
-            let im = worst_case.max(delta_min);
-            (im, g.params.mm_factor * im)
-        }
-    };
+    }
+    let sc = &scenarios[worst.index];
     let equity = account.equity;
     Ok(Margin {
         initial,

@@ -39,6 +39,7 @@ pub mod model;
 pub mod pricing;
 pub mod risk;
 pub mod scenario;
+pub mod spec;
 pub mod standard;
 pub mod time;
 

@@ -5,9 +5,11 @@
 //! overridden by its venue's own name with [`Model::set`].
 
 use crate::error::{Error, finite, positive};
+use crate::measure::CellRule;
 use crate::scenario::{
     self, DERIBIT_EXTENDED_MOVES, Scenario, ScenarioSet, TenorScaling, VolDirection, VolShock,
 };
+use crate::spec::{AddOn, Mapping, Measure, Scope, Spec};
 
 /// Most scenarios a model may generate.
 pub const MAX_SCENARIOS: usize = 128;
@@ -267,6 +269,98 @@ impl Model {
             Family::Deribit(_) => DeribitParams::NAMES,
             Family::Span(_) => SpanParams::NAMES,
             Family::Grid(_) => GridParams::NAMES,
+        }
+    }
+
+    /// This model as a declarative [`Spec`]: the one description every margin calculation
+    /// interprets. Deribit: one risk unit per account, gains offset at `pnl_offset` up to the cap,
+    /// extended cells dampened, worst case rounded, roll shock (and naked shorts) added, MM a
+    /// fraction of IM. SPAN: each underlying scanned on its own and the scan risks summed, the
+    /// short-option minimum a floor per underlying, IM a multiple of MM. Grid: one risk unit,
+    /// losses of the underlyings in the same scenario add (no gain offset), the delta minimum a
+    /// floor, MM a fraction of IM.
+    pub fn spec(&self) -> Spec {
+        let mut addons = heapless::Vec::new();
+        let mut add = |a| {
+            // At most three add-ons per family: MAX_ADDONS is never reached.
+            let _ = addons.push(a);
+        };
+        let no_gains = CellRule {
+            gain_offset: 0.0,
+            ..CellRule::NETTED
+        };
+        let (scope, cell, measure, total, mapping) = match &self.family {
+            Family::Deribit(p) => {
+                add(AddOn::RollShock {
+                    min_annualised_move: p.min_annualised_move,
+                    annualised_move_risk: p.annualised_move_risk,
+                });
+                if p.naked_short_per_strike > 0.0 {
+                    add(AddOn::NakedShort {
+                        per_contract: p.naked_short_per_strike,
+                    });
+                }
+                (
+                    Scope::Account,
+                    CellRule {
+                        gain_offset: p.pnl_offset,
+                        gain_cap: p.max_offsetable_pnl,
+                        extended_dampener: p.extended_dampener,
+                        extended_factor: p.extended_table_factor,
+                    },
+                    Measure::Worst {
+                        name: "worst_case",
+                        decimals: p.worst_case_decimals as i32,
+                    },
+                    Some("risk_matrix_margin"),
+                    Mapping::Initial {
+                        mm_factor: p.mm_factor,
+                    },
+                )
+            }
+            Family::Span(p) => {
+                add(AddOn::ShortOptionMinimum {
+                    per_contract: p.short_option_minimum,
+                });
+                (
+                    Scope::PerUnderlying,
+                    no_gains,
+                    Measure::Worst {
+                        name: "scan_risk",
+                        decimals: -1,
+                    },
+                    Some("span_risk"),
+                    Mapping::Maintenance {
+                        im_ratio: p.im_ratio,
+                    },
+                )
+            }
+            Family::Grid(g) => {
+                add(AddOn::DeltaMinimum {
+                    net: g.params.delta_minimum_net,
+                    hedged: g.params.delta_minimum_hedged,
+                });
+                (
+                    Scope::Account,
+                    no_gains,
+                    Measure::Worst {
+                        name: "worst_case",
+                        decimals: -1,
+                    },
+                    None,
+                    Mapping::Initial {
+                        mm_factor: g.params.mm_factor,
+                    },
+                )
+            }
+        };
+        Spec {
+            scope,
+            cell,
+            measure,
+            addons,
+            total,
+            mapping,
         }
     }
 
