@@ -41,6 +41,7 @@ pub mod risk;
 pub mod scenario;
 pub mod spec;
 pub mod standard;
+pub mod statistical;
 pub mod time;
 
 pub use error::Error;

@@ -151,8 +151,10 @@ impl<'a> RiskArrays<'a> {
     }
 }
 
-/// Fills one instrument's row of per-unit scenario P&L.
-fn fill_row(
+/// Fills one instrument's row of per-unit scenario P&L (one entry per scenario of `scenarios`).
+/// Under joint scenarios the instrument moves by its own underlying's column (an underlying
+/// the table does not name is [`Error::UnknownUnderlying`]).
+pub fn fill_row(
     instrument: &Instrument,
     inputs: &PricingInputs,
     scenarios: &ScenarioSet<'_>,
@@ -160,6 +162,14 @@ fn fill_row(
 ) -> Result<(), Error> {
     let entry = inputs.forward;
     let dte_days = inputs.time * 365.0;
+    let joint = match scenarios.joint() {
+        Some(j) => Some((
+            j,
+            j.column(&instrument.underlying)
+                .ok_or(Error::UnknownUnderlying)?,
+        )),
+        None => None,
+    };
     let store = |cell: &mut f64, pnl: f64| {
         if !pnl.is_finite() {
             return Err(Error::Overflow {
@@ -169,7 +179,14 @@ fn fill_row(
         *cell = pnl;
         Ok(())
     };
-    if matches!(instrument.kind, Kind::Option { .. }) {
+    let is_option = matches!(instrument.kind, Kind::Option { .. });
+    // The move of scenario `s`: the joint column, or the uniform move for this kind.
+    let move_of = |s: usize, sc: &Scenario| match joint {
+        Some((j, c)) => j.get(s, c),
+        None if is_option => sc.price_move,
+        None => sc.delta_one_move,
+    };
+    if is_option {
         // The hot loop (options × scenarios): per option, `(30/DTE)^p` once, and through the
         // revaluer √T and e^(−rT) once per time and ln(F/K) once per price move, instead of
         // per cell. Same operations on the same numbers as `pricing::value`, so same bits.
@@ -178,10 +195,11 @@ fn fill_row(
         let mut option = pricing::OptionRevaluer::new(instrument, inputs.rate)?;
         // The current value through the revaluer too: it seeds √T and ln(F/K) of the 0 move.
         let base = option.value(inputs.forward, inputs.vol, inputs.time)?;
-        for (cell, sc) in row.iter_mut().zip(scenarios.scenarios()) {
+        for (s, (cell, sc)) in row.iter_mut().zip(scenarios.scenarios()).enumerate() {
             let shocked = shocked_inputs(
                 inputs,
                 sc,
+                move_of(s, sc),
                 true,
                 || *scale.get_or_insert_with(|| tenor.scale(dte_days)),
                 tenor.min_vol_up,
@@ -194,29 +212,28 @@ fn fill_row(
         return Ok(());
     }
     let base = pricing::value(instrument, inputs, entry)?;
-    for (cell, sc) in row.iter_mut().zip(scenarios.scenarios()) {
-        let shocked = shocked_inputs(inputs, sc, false, || 1.0, 0.0);
+    for (s, (cell, sc)) in row.iter_mut().zip(scenarios.scenarios()).enumerate() {
+        let shocked = shocked_inputs(inputs, sc, move_of(s, sc), false, || 1.0, 0.0);
         store(cell, pricing::value(instrument, &shocked, entry)? - base)?;
     }
     Ok(())
 }
 
-/// The inputs of scenario `sc`: options move by `price_move` and take the shocked vol (with
-/// the tenor scale from `scale`), delta-one products move by `delta_one_move`.
+/// The inputs of scenario `sc` with the price input moved by `moved`: options take the
+/// shocked vol (with the tenor scale from `scale`), delta-one products keep theirs.
 fn shocked_inputs(
     inputs: &PricingInputs,
     sc: &Scenario,
+    moved: f64,
     is_option: bool,
     scale: impl FnOnce() -> f64,
     min_vol_up: f64,
 ) -> PricingInputs {
-    let (moved, vol) = if is_option {
-        (
-            sc.price_move,
-            sc.vol_shock.apply_scaled(inputs.vol, scale, min_vol_up),
-        )
+    let vol = if is_option {
+        sc.vol_shock
+            .apply_scaled(inputs.vol, moved, scale, min_vol_up)
     } else {
-        (sc.delta_one_move, inputs.vol)
+        inputs.vol
     };
     PricingInputs {
         forward: inputs.forward * (1.0 + moved),

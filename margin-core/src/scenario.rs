@@ -15,6 +15,7 @@
 //! (almost) its discounted intrinsic value instead of failing.
 
 use crate::error::{Error, finite, positive};
+use crate::instrument::Asset;
 use core::fmt;
 
 /// The lowest vol a shock can produce (0.01 vol point).
@@ -53,6 +54,16 @@ pub enum VolShock {
     },
     /// Absolute shift in vol (SPAN's volatility scan range): `σ + shift`.
     Absolute(f64),
+    /// A vol that follows the price (statistical scenarios): `max(σ + shift + β·ln(F'/F), floor)`
+    /// with `F'/F = 1 + move` of the option's underlying; β < 0 raises vols when prices fall.
+    Rule {
+        /// Parallel shift `a`, absolute vol.
+        shift: f64,
+        /// Sensitivity `β` to the log price move.
+        beta: f64,
+        /// Lowest vol the rule produces.
+        floor: f64,
+    },
 }
 
 /// Term-structure parameters of tenor-scaled vol shocks.
@@ -112,15 +123,25 @@ impl TenorScaling {
 impl VolShock {
     /// The shocked vol of an option with vol `sigma` and `dte_days` to expiry.
     pub fn apply(&self, sigma: f64, dte_days: f64, tenor: &TenorScaling) -> f64 {
-        self.apply_scaled(sigma, || tenor.scale(dte_days), tenor.min_vol_up)
+        self.apply_scaled(sigma, 0.0, || tenor.scale(dte_days), tenor.min_vol_up)
     }
 
-    /// [`VolShock::apply`] with the tenor scale supplied by `scale` (called only for tenor
+    /// [`VolShock::apply`] under a relative price move `price_move` (read only by
+    /// [`VolShock::Rule`]), with the tenor scale supplied by `scale` (called only for tenor
     /// shocks), so a caller shocking one option many times computes `(30/DTE)^p` once.
-    pub fn apply_scaled(&self, sigma: f64, scale: impl FnOnce() -> f64, min_vol_up: f64) -> f64 {
+    pub fn apply_scaled(
+        &self,
+        sigma: f64,
+        price_move: f64,
+        scale: impl FnOnce() -> f64,
+        min_vol_up: f64,
+    ) -> f64 {
         let shocked = match *self {
             VolShock::None => sigma,
             VolShock::Absolute(shift) => sigma + shift,
+            VolShock::Rule { shift, beta, floor } => {
+                (sigma + shift + beta * libm::log1p(price_move)).max(floor)
+            }
             VolShock::Tenor {
                 direction: VolDirection::Up,
                 range,
@@ -145,9 +166,9 @@ impl VolShock {
                 direction: VolDirection::Down,
                 ..
             } => -1,
-            VolShock::Absolute(x) if x > 0.0 => 1,
-            VolShock::Absolute(x) if x < 0.0 => -1,
-            VolShock::Absolute(_) => 0,
+            VolShock::Absolute(x) | VolShock::Rule { shift: x, .. } if x > 0.0 => 1,
+            VolShock::Absolute(x) | VolShock::Rule { shift: x, .. } if x < 0.0 => -1,
+            VolShock::Absolute(_) | VolShock::Rule { .. } => 0,
         }
     }
 
@@ -163,7 +184,7 @@ impl VolShock {
                 direction: VolDirection::Down,
                 range,
             } => -range,
-            VolShock::Absolute(x) => x,
+            VolShock::Absolute(x) | VolShock::Rule { shift: x, .. } => x,
         }
     }
 }
@@ -210,6 +231,15 @@ impl Scenario {
             });
         }
         finite(self.vol_shock.magnitude(), "scenario vol shock")?;
+        if let VolShock::Rule { beta, floor, .. } = self.vol_shock {
+            finite(beta, "vol rule beta")?;
+            if !(finite(floor, "vol rule floor")? >= 0.0) {
+                return Err(Error::NonPositive {
+                    what: "vol rule floor",
+                    value: floor,
+                });
+            }
+        }
         let t = finite(self.time_step, "scenario time step")?;
         if t < 0.0 {
             return Err(Error::NonPositive {
@@ -247,12 +277,95 @@ impl fmt::Display for Scenario {
     }
 }
 
-/// A validated list of scenarios plus the term structure their tenor shocks use.
+/// Joint moves: an S × U table (scenario-major) of relative price moves, one column per named
+/// underlying. A set carrying one moves each instrument by its own underlying's column,
+/// overriding the scenarios' uniform `price_move` and `delta_one_move`: historical and Monte
+/// Carlo scenarios move BTC and ETH by different amounts on the same date or draw.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct JointMoves<'a> {
+    underlyings: &'a [Asset],
+    moves: &'a [f64],
+}
+
+impl<'a> JointMoves<'a> {
+    /// Checks the shape (`moves.len()` a multiple of the underlying count, no underlying twice)
+    /// and every move (finite, above −100 %).
+    pub fn new(underlyings: &'a [Asset], moves: &'a [f64]) -> Result<Self, Error> {
+        let u = underlyings.len();
+        if u == 0 || moves.len() % u != 0 {
+            return Err(Error::OutOfRange {
+                what: "joint moves (a whole number of rows of one move per underlying)",
+                value: moves.len() as f64,
+            });
+        }
+        for (index, a) in underlyings.iter().enumerate() {
+            if underlyings[..index].contains(a) {
+                return Err(Error::Duplicate {
+                    what: "joint move underlyings",
+                    index,
+                });
+            }
+        }
+        for &m in moves {
+            if !(finite(m, "joint price move")? > -1.0) {
+                return Err(Error::NonPositive {
+                    what: "1 + joint price move",
+                    value: 1.0 + m,
+                });
+            }
+        }
+        Ok(JointMoves { underlyings, moves })
+    }
+
+    /// The underlyings, in column order.
+    pub fn underlyings(&self) -> &'a [Asset] {
+        self.underlyings
+    }
+
+    /// Number of scenarios (rows).
+    pub fn len(&self) -> usize {
+        self.moves.len() / self.underlyings.len()
+    }
+
+    /// True when the table has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.moves.is_empty()
+    }
+
+    /// Column of `underlying`.
+    pub fn column(&self, underlying: &Asset) -> Option<usize> {
+        self.underlyings.iter().position(|a| a == underlying)
+    }
+
+    /// Move of column `column` in scenario `s`.
+    pub fn get(&self, s: usize, column: usize) -> f64 {
+        self.moves[s * self.underlyings.len() + column]
+    }
+
+    /// Rows `start .. start + len` as a table of their own (already validated).
+    pub fn rows(&self, start: usize, len: usize) -> JointMoves<'a> {
+        let u = self.underlyings.len();
+        JointMoves {
+            underlyings: self.underlyings,
+            moves: &self.moves[start * u..(start + len) * u],
+        }
+    }
+
+    /// Row `s`: every underlying's move in scenario `s`.
+    pub fn row(&self, s: usize) -> &'a [f64] {
+        let u = self.underlyings.len();
+        &self.moves[s * u..(s + 1) * u]
+    }
+}
+
+/// A validated list of scenarios plus the term structure their tenor shocks use, and, for
+/// joint scenarios, the per-underlying moves.
 #[derive(Debug, Clone, Copy)]
 pub struct ScenarioSet<'a> {
     scenarios: &'a [Scenario],
     tenor: TenorScaling,
     origin: Option<u64>,
+    joint: Option<JointMoves<'a>>,
 }
 
 impl<'a> ScenarioSet<'a> {
@@ -272,7 +385,27 @@ impl<'a> ScenarioSet<'a> {
             scenarios,
             tenor,
             origin: None,
+            joint: None,
         })
+    }
+
+    /// The same scenarios with per-underlying moves (one row per scenario).
+    pub fn with_joint(self, joint: JointMoves<'a>) -> Result<Self, Error> {
+        if joint.len() != self.scenarios.len() {
+            return Err(Error::Capacity {
+                needed: self.scenarios.len(),
+                available: joint.len(),
+            });
+        }
+        Ok(ScenarioSet {
+            joint: Some(joint),
+            ..self
+        })
+    }
+
+    /// The per-underlying moves, when the scenarios are joint.
+    pub fn joint(&self) -> Option<&JointMoves<'a>> {
+        self.joint.as_ref()
     }
 
     /// The same set, tagged with the digest of the model that generated it (see

@@ -1,0 +1,168 @@
+//! Statistical revaluation over joint scenarios, against closed forms on the synthetic market
+//! (tests/synthetic): linear perpetuals lose exactly `−size·F·x` of their own coin's move.
+
+mod synthetic;
+
+use margin_core::Asset;
+use margin_core::market::PricingInputs;
+use margin_core::scenario::{JointMoves, Scenario, VolShock};
+use margin_core::statistical::{self, BlockScratch, Book};
+use synthetic::{BTC_INVERSE, BTC_PERP, ETH_PERP, USDC_LINEAR, close, instruments, market};
+
+fn coins() -> [Asset; 2] {
+    [Asset::new("BTC").unwrap(), Asset::new("ETH").unwrap()]
+}
+
+/// A deterministic table of moves in (−50 %, +50 %), BTC and ETH different in each row.
+fn table(n: usize) -> Vec<f64> {
+    (0..2 * n)
+        .map(|k| ((k * 7919 % 1000) as f64 / 1000.0 - 0.5) * 0.99)
+        .collect()
+}
+
+fn inputs(symbols: &[&str]) -> Vec<PricingInputs> {
+    let m = market();
+    instruments(symbols)
+        .iter()
+        .map(|i| m.inputs(i).unwrap())
+        .collect()
+}
+
+fn run(book: &Book<'_>, joint: &JointMoves<'_>, template: &Scenario, block: usize) -> Vec<f64> {
+    let mut sc = vec![*template; block];
+    let mut row = vec![0.0; block];
+    let mut mv = vec![0.0; block * 2];
+    let mut scratch = BlockScratch {
+        scenarios: &mut sc,
+        row: &mut row,
+        moves: &mut mv,
+    };
+    let mut out = vec![0.0; joint.len()];
+    statistical::losses(book, joint, template, 0, &mut scratch, &mut out).unwrap();
+    out
+}
+
+#[test]
+fn linear_book_loses_each_coins_own_move() {
+    let coins = coins();
+    let moves = table(500);
+    let joint = JointMoves::new(&coins, &moves).unwrap();
+    let sizes = [2.0, -30.0];
+    let inputs = inputs(&USDC_LINEAR);
+    let book = Book {
+        instruments: instruments(&USDC_LINEAR),
+        inputs: &inputs,
+        sizes: &sizes,
+    };
+    let template = Scenario::standard(0.0, VolShock::None);
+    let losses = run(&book, &joint, &template, 64);
+    for (s, &l) in losses.iter().enumerate() {
+        let expected = -(2.0 * BTC_PERP * moves[2 * s] - 30.0 * ETH_PERP * moves[2 * s + 1]);
+        assert!(
+            close(l, expected, 1e-12, 1.0),
+            "scenario {s}: {l} vs {expected}"
+        );
+    }
+}
+
+/// Blocks of 1, 7 and 1,000 scenarios give the same bits: each scenario's sum runs over the
+/// positions in order whatever the block.
+#[test]
+fn block_size_does_not_change_bits() {
+    let coins = coins();
+    let moves = table(300);
+    let joint = JointMoves::new(&coins, &moves).unwrap();
+    let symbols = &BTC_INVERSE[..];
+    let sizes: Vec<f64> = (0..symbols.len()).map(|i| i as f64 - 4.5).collect();
+    let inputs = inputs(symbols);
+    let book = Book {
+        instruments: instruments(symbols),
+        inputs: &inputs,
+        sizes: &sizes,
+    };
+    let rule = Scenario {
+        time_step: 2.0 / 365.0,
+        ..Scenario::standard(
+            0.0,
+            VolShock::Rule {
+                shift: 0.02,
+                beta: -0.5,
+                floor: 0.1,
+            },
+        )
+    };
+    let a = run(&book, &joint, &rule, 1);
+    let b = run(&book, &joint, &rule, 7);
+    let c = run(&book, &joint, &rule, 1000);
+    assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+    assert!(a.iter().zip(&c).all(|(x, y)| x.to_bits() == y.to_bits()));
+}
+
+/// Contributions over any scenario subset with any weights add up to the weighted losses.
+#[test]
+fn contributions_add_up_to_the_weighted_loss() {
+    let coins = coins();
+    let moves = table(200);
+    let joint = JointMoves::new(&coins, &moves).unwrap();
+    let symbols = &BTC_INVERSE[..];
+    let sizes: Vec<f64> = (0..symbols.len()).map(|i| 1.5 - i as f64 * 0.3).collect();
+    let inputs = inputs(symbols);
+    let book = Book {
+        instruments: instruments(symbols),
+        inputs: &inputs,
+        sizes: &sizes,
+    };
+    let template = Scenario::standard(0.0, VolShock::None);
+    let losses = run(&book, &joint, &template, 50);
+    let tail = [17usize, 3, 199, 42, 100];
+    let weights = [0.25, 0.25, 0.2, 0.2, 0.1];
+    let mut sc = vec![template; 2];
+    let mut row = vec![0.0; 2];
+    let mut mv = vec![0.0; 4];
+    let mut scratch = BlockScratch {
+        scenarios: &mut sc,
+        row: &mut row,
+        moves: &mut mv,
+    };
+    let mut c = vec![0.0; symbols.len()];
+    statistical::contributions(
+        &book,
+        &joint,
+        &template,
+        &tail,
+        &weights,
+        &mut scratch,
+        &mut c,
+    )
+    .unwrap();
+    let direct: f64 = tail.iter().zip(&weights).map(|(&s, w)| w * losses[s]).sum();
+    assert!(close(c.iter().sum(), direct, 1e-12, 1e-9));
+}
+
+/// A joint table that does not name an instrument's underlying is an error for that position.
+#[test]
+fn an_underlying_missing_from_the_table_is_named() {
+    let btc = [Asset::new("BTC").unwrap()];
+    let moves = [0.1, -0.1];
+    let joint = JointMoves::new(&btc, &moves).unwrap();
+    let inputs = inputs(&USDC_LINEAR);
+    let book = Book {
+        instruments: instruments(&USDC_LINEAR),
+        inputs: &inputs,
+        sizes: &[1.0, 1.0],
+    };
+    let template = Scenario::standard(0.0, VolShock::None);
+    let mut sc = vec![template; 4];
+    let mut row = vec![0.0; 4];
+    let mut scratch = BlockScratch {
+        scenarios: &mut sc,
+        row: &mut row,
+        moves: &mut [],
+    };
+    let mut out = [0.0; 2];
+    let e = statistical::losses(&book, &joint, &template, 0, &mut scratch, &mut out).unwrap_err();
+    assert_eq!(e.index, 1);
+    assert_eq!(e.error, margin_core::Error::UnknownUnderlying);
+    assert!(JointMoves::new(&btc, &[-1.0]).is_err());
+    assert!(JointMoves::new(&btc, &[f64::NAN]).is_err());
+}
