@@ -233,7 +233,7 @@ impl Scenario {
         finite(self.vol_shock.magnitude(), "scenario vol shock")?;
         if let VolShock::Rule { beta, floor, .. } = self.vol_shock {
             finite(beta, "vol rule beta")?;
-            if !(finite(floor, "vol rule floor")? >= 0.0) {
+            if finite(floor, "vol rule floor")? < 0.0 {
                 return Err(Error::NonPositive {
                     what: "vol rule floor",
                     value: floor,
@@ -307,7 +307,7 @@ impl<'a> JointMoves<'a> {
             }
         }
         for &m in moves {
-            if !(finite(m, "joint price move")? > -1.0) {
+            if finite(m, "joint price move")? <= -1.0 {
                 return Err(Error::NonPositive {
                     what: "1 + joint price move",
                     value: 1.0 + m,
