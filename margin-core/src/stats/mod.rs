@@ -1,0 +1,7 @@
+//! Statistics on price histories and scenario P&L, `no_std` and allocation-free like the rest
+//! of the core: every function writes into caller-provided slices.
+//!
+//! * [`historical`]: historical-simulation (HS) and filtered historical-simulation (FHS)
+//!   h-day moves from a table of daily closes.
+
+pub mod historical;
