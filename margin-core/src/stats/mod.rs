@@ -3,5 +3,8 @@
 //!
 //! * [`historical`]: historical-simulation (HS) and filtered historical-simulation (FHS)
 //!   h-day moves from a table of daily closes.
+//! * [`tail`]: Value-at-Risk and Expected Shortfall of equally likely losses (Acerbi & Tasche
+//!   2002), with the tail scenarios and the ES weights behind per-position contributions.
 
 pub mod historical;
+pub mod tail;
