@@ -238,3 +238,22 @@ fn other_errors() {
     assert!(e.to_string().contains("share fewer than 2 dates"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// SOURCE.md's sanity figure (not an oracle): on the aligned file the worst day for both coins
+/// was 2020-03-12, BTC log return −0.4647 and ETH −0.5507. HS moves of 1 day find it.
+#[test]
+fn hs_moves_on_the_bundled_history_find_the_covid_crash() {
+    use margin_core::stats::historical::hs_moves;
+    let h = load(&[&data("btc_eth_daily_close_aligned.csv")]).unwrap();
+    let mut moves = vec![0.0; 2 * h.len()];
+    let mut windows = vec![(0, 0); h.len()];
+    let n = hs_moves(h.closes(), 2, 1, true, &mut moves, &mut windows).unwrap();
+    assert_eq!(n, 2390);
+    for (c, log_return) in [(0, -0.4647), (1, -0.5507)] {
+        let worst = (0..n)
+            .min_by(|&a, &b| moves[2 * a + c].total_cmp(&moves[2 * b + c]))
+            .unwrap();
+        assert_eq!(h.dates()[windows[worst].1], day("2020-03-12"));
+        assert!((libm::log1p(moves[2 * worst + c]) - log_return).abs() < 5e-5);
+    }
+}
