@@ -113,6 +113,30 @@ pub enum Error {
         /// Index of the position.
         index: usize,
     },
+    /// An entry of an input array is NaN or infinite.
+    NonFiniteAt {
+        /// Which array.
+        what: &'static str,
+        /// Index of the entry.
+        index: usize,
+    },
+    /// An entry of an input array that must be strictly positive is zero or negative.
+    NonPositiveAt {
+        /// Which array.
+        what: &'static str,
+        /// Index of the entry.
+        index: usize,
+        /// The value found.
+        value: f64,
+    },
+    /// Too few equally likely scenarios for a tail measure at this confidence: the tail
+    /// `N·(1 − c)` would hold less than one scenario.
+    TooFewScenarios {
+        /// Smallest number of scenarios that supports the confidence.
+        needed: usize,
+        /// Number of scenarios given.
+        available: usize,
+    },
 }
 
 impl From<SymbolError> for Error {
@@ -197,6 +221,16 @@ impl fmt::Display for Error {
                     "position {index}: instrument does not settle in the account currency"
                 )
             }
+            Error::NonFiniteAt { what, index } => {
+                write!(f, "{what} at index {index} is not a finite number")
+            }
+            Error::NonPositiveAt { what, index, value } => {
+                write!(f, "{what} at index {index} must be positive, got {value}")
+            }
+            Error::TooFewScenarios { needed, available } => write!(
+                f,
+                "too few scenarios for this confidence: {available} given, at least {needed} needed"
+            ),
         }
     }
 }

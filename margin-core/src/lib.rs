@@ -17,6 +17,7 @@
 //!   engine (grids, risk arrays, worst case, add-ons, presets, account margin and what-if).
 //! * [`standard`]: Deribit Standard Margin, the isolated reference portfolio margin is
 //!   compared against.
+//! * [`stats`]: historical-simulation moves from daily closes, VaR and Expected Shortfall.
 //! * `io` (feature `std` only): the file formats — market JSON, Deribit chain CSV, portfolio
 //!   JSON/CSV — shared by the CLI and the FFI. The core itself stays `no_std` and
 //!   allocation-free without this feature.
@@ -42,6 +43,7 @@ pub mod scenario;
 pub mod spec;
 pub mod standard;
 pub mod statistical;
+pub mod stats;
 pub mod time;
 
 pub use error::Error;

@@ -183,3 +183,55 @@ fn margining_allocates_nothing() {
         );
     }
 }
+
+/// Historical simulation allocates nothing: HS and FHS moves of the bundled BTC/ETH history,
+/// then VaR/ES and contributions of a two-coin book, into storage sized beforehand.
+#[test]
+fn historical_var_es_allocates_nothing() {
+    use margin_core::io::PriceHistory;
+    use margin_core::stats::{historical, tail};
+
+    let spec = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/btc-eth-daily/btc_eth_daily_close_aligned.csv"
+    );
+    let history = PriceHistory::load(&[spec.to_string()]).expect("history");
+    let (closes, u, t) = (history.closes(), 2, history.len());
+    let mut moves = vec![0.0; t * u];
+    let mut windows = vec![(0, 0); t];
+    let mut sigma = [0.0; 2];
+    let mut losses = vec![0.0; t];
+    let mut order = vec![0; t];
+    let mut contributions = [0.0; 2];
+    let size = [1.0, -10.0];
+    let (es, count) = allocations_in(|| {
+        let mut total = 0.0;
+        for filtered in [false, true] {
+            let n = if filtered {
+                historical::fhs_moves(
+                    closes,
+                    u,
+                    10,
+                    true,
+                    0.94,
+                    &mut moves,
+                    &mut windows,
+                    &mut sigma,
+                )
+            } else {
+                historical::hs_moves(closes, u, 10, false, &mut moves, &mut windows)
+            }
+            .expect("moves");
+            for (j, l) in losses[..n].iter_mut().enumerate() {
+                *l = -(size[0] * moves[j * u] + size[1] * moves[j * u + 1]);
+            }
+            let tl = tail::tail(&losses[..n], 0.99, &mut order).expect("tail");
+            let loss = |p: usize, s: usize| -size[p] * moves[s * u + p];
+            tail::es_contributions(&tl, &order, loss, 2, &mut contributions).expect("euler");
+            total += tl.es;
+        }
+        total
+    });
+    assert!(es.is_finite() && es > 0.0);
+    assert_eq!(count, 0, "historical VaR/ES allocated {count} times");
+}

@@ -5,12 +5,12 @@
 use margin_core::account::{self, Account};
 use margin_core::io::engine::{RiskBuffers, Universe};
 use margin_core::io::{
-    PortfolioDefaults, parse_deribit_chain, parse_market_json, parse_model_json,
+    PortfolioDefaults, parse_deribit_chain, parse_history_csv, parse_market_json, parse_model_json,
     parse_portfolio_csv, parse_portfolio_json,
 };
 use margin_core::model::{Model, PRESETS};
 use margin_core::risk::Position;
-use margin_core::{Instrument, Timestamp};
+use margin_core::{Asset, Instrument, Timestamp};
 use proptest::prelude::*;
 use std::path::Path;
 
@@ -37,6 +37,8 @@ fn read_everything(text: &str) {
     let _ = parse_portfolio_csv(text, file, &PortfolioDefaults::default());
     let _ = parse_model_json(text, file);
     let _ = parse_deribit_chain(text, file);
+    let _ = parse_history_csv(text, file, None);
+    let _ = parse_history_csv(text, file, Asset::new("BTC"));
     for word in text.split([' ', '"', ',', '\n']) {
         let _ = Instrument::parse(word);
         let _ = Timestamp::parse_iso8601(word);

@@ -105,6 +105,22 @@ pub enum FormatErrorKind {
     /// The entry is well-formed but not allowed here (e.g. a spot symbol in a market's instruments).
     #[error("{0}")]
     Unsupported(String),
+    /// A daily history skips calendar days.
+    #[error("missing days: {found} follows {previous} (dates must be consecutive calendar days)")]
+    DateGap {
+        /// The date on the line before.
+        previous: String,
+        /// The date found.
+        found: String,
+    },
+    /// A date of a daily history is earlier than the one on the line before.
+    #[error("date {found} is before {previous} (dates must be increasing)")]
+    DateOrder {
+        /// The date on the line before.
+        previous: String,
+        /// The date found.
+        found: String,
+    },
     /// The assembled market failed the core's validation.
     #[error("invalid market: {0}")]
     Market(crate::Error),

@@ -6,6 +6,7 @@
 //! | Deribit option-chain CSV ([`deribit`]) | [`parse_deribit_chain`] | — |
 //! | portfolio JSON / CSV ([`portfolio`]) | [`parse_portfolio_json`], [`parse_portfolio_csv`] | [`write_portfolio_json`], [`write_portfolio_csv`] |
 //! | model file JSON ([`model_file`]) | [`parse_model_json`], [`model_from_spec`] | — |
+//! | daily close history CSV, wide or Yahoo OHLC ([`history`]) | [`parse_history_csv`], [`PriceHistory::load`] | — |
 //!
 //! [`engine`] turns a market and a model into risk arrays for every instrument the market can
 //! price, once, for the CLI, the batch runner and the FFI.
@@ -23,6 +24,7 @@
 pub mod deribit;
 pub mod engine;
 mod error;
+pub mod history;
 pub mod market;
 pub mod market_json;
 pub mod model_file;
@@ -30,6 +32,7 @@ pub mod portfolio;
 
 pub use deribit::{median, parse_deribit_chain};
 pub use error::{FormatError, FormatErrorKind, Location};
+pub use history::{PriceHistory, coin_from_file_name, parse_history_csv};
 pub use market::{InstrumentQuote, MarketData, UnderlyingData};
 pub use market_json::{parse_market_json, write_market_json};
 pub use model_file::{model_from_spec, parse_model_json, read_model};
