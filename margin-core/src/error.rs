@@ -113,6 +113,12 @@ pub enum Error {
         /// Index of the position.
         index: usize,
     },
+    /// A matrix that must be symmetric positive definite is not (numerically): its Cholesky
+    /// pivot at this row is not positive, or not finite.
+    NotPositiveDefinite {
+        /// Row (and column) of the failing pivot.
+        index: usize,
+    },
 }
 
 impl From<SymbolError> for Error {
@@ -196,6 +202,9 @@ impl fmt::Display for Error {
                     f,
                     "position {index}: instrument does not settle in the account currency"
                 )
+            }
+            Error::NotPositiveDefinite { index } => {
+                write!(f, "matrix is not positive definite (pivot {index})")
             }
         }
     }

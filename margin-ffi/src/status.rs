@@ -128,9 +128,10 @@ impl From<Error> for margin_status {
         match e {
             Error::Symbol(_) => BadSymbol,
             Error::BadTime => BadTime,
-            Error::NonFinite { .. } | Error::NonPositive { .. } | Error::OutOfRange { .. } => {
-                BadNumber
-            }
+            Error::NonFinite { .. }
+            | Error::NonPositive { .. }
+            | Error::OutOfRange { .. }
+            | Error::NotPositiveDefinite { .. } => BadNumber,
             Error::UnknownUnderlying | Error::MissingForward { .. } | Error::MissingVol { .. } => {
                 MissingMarketData
             }
