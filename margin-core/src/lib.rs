@@ -17,6 +17,8 @@
 //!   engine (grids, risk arrays, worst case, add-ons, presets, account margin and what-if).
 //! * [`standard`]: Deribit Standard Margin, the isolated reference portfolio margin is
 //!   compared against.
+//! * [`stats`]: the statistical engine: random streams, normal quantiles, samplers,
+//!   Cholesky, EWMA volatility and Monte Carlo moves.
 //! * `io` (feature `std` only): the file formats — market JSON, Deribit chain CSV, portfolio
 //!   JSON/CSV — shared by the CLI and the FFI. The core itself stays `no_std` and
 //!   allocation-free without this feature.
@@ -40,6 +42,7 @@ pub mod pricing;
 pub mod risk;
 pub mod scenario;
 pub mod standard;
+pub mod stats;
 pub mod time;
 
 pub use error::Error;

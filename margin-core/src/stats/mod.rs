@@ -1,0 +1,6 @@
+//! Statistical engine: random streams, the normal distribution, samplers, small dense linear
+//! algebra, EWMA volatility and Monte Carlo scenario moves. `no_std`, allocation-free, every
+//! transcendental through `libm`.
+
+pub mod normal;
+pub mod rng;
