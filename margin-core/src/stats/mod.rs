@@ -4,3 +4,4 @@
 
 pub mod normal;
 pub mod rng;
+pub mod sample;
