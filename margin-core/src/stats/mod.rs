@@ -2,6 +2,7 @@
 //! algebra, EWMA volatility and Monte Carlo scenario moves. `no_std`, allocation-free, every
 //! transcendental through `libm`.
 
+pub mod ewma;
 pub mod linalg;
 pub mod normal;
 pub mod rng;
