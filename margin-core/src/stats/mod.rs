@@ -4,6 +4,7 @@
 
 pub mod ewma;
 pub mod linalg;
+pub mod monte_carlo;
 pub mod normal;
 pub mod rng;
 pub mod sample;
