@@ -51,7 +51,11 @@ fn rows(table_len: usize, u: usize, what: &'static str) -> Result<usize, Error> 
 /// Checks a return table for the EWMA: shape, at least `EWMA_SEED_DAYS + 1` rows, all finite,
 /// `0 < λ < 1`. Returns the row count `N`.
 fn check_ewma(returns: &[f64], u: usize, lambda: f64) -> Result<usize, Error> {
-    let n = rows(returns.len(), u, "returns length (not a multiple of the coin count)")?;
+    let n = rows(
+        returns.len(),
+        u,
+        "returns length (not a multiple of the coin count)",
+    )?;
     if n <= EWMA_SEED_DAYS {
         return Err(Error::OutOfRange {
             what: "number of returns (EWMA needs at least 31)",
@@ -78,7 +82,11 @@ fn check_ewma(returns: &[f64], u: usize, lambda: f64) -> Result<usize, Error> {
 /// positive price; [`Error::Capacity`] if `out` is short; [`Error::Overflow`] if a ratio
 /// overflows.
 pub fn log_returns(closes: &[f64], u: usize, out: &mut [f64]) -> Result<usize, Error> {
-    let t = rows(closes.len(), u, "closes length (not a multiple of the coin count)")?;
+    let t = rows(
+        closes.len(),
+        u,
+        "closes length (not a multiple of the coin count)",
+    )?;
     if t < 2 {
         return Err(Error::OutOfRange {
             what: "number of closes (need at least 2 days)",
@@ -200,7 +208,11 @@ pub fn ewma_covariance(
 /// non-finite return, [`Error::Capacity`] if `out` holds fewer than `u²` entries,
 /// [`Error::Overflow`] if a result is not finite.
 pub fn sample_covariance(returns: &[f64], u: usize, out: &mut [f64]) -> Result<(), Error> {
-    let n = rows(returns.len(), u, "returns length (not a multiple of the coin count)")?;
+    let n = rows(
+        returns.len(),
+        u,
+        "returns length (not a multiple of the coin count)",
+    )?;
     if n < 2 {
         return Err(Error::OutOfRange {
             what: "number of returns (sample covariance needs at least 2)",

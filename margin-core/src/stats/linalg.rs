@@ -359,7 +359,13 @@ mod tests {
     fn all_ones_at_full_weight_is_singular_but_just_below_is_not() {
         let s = [0.5, 0.7, 0.9];
         let cov: Vec<f64> = (0..9)
-            .map(|k| if k / 3 == k % 3 { s[k / 3] * s[k / 3] } else { 0.1 * s[k / 3] * s[k % 3] })
+            .map(|k| {
+                if k / 3 == k % 3 {
+                    s[k / 3] * s[k / 3]
+                } else {
+                    0.1 * s[k / 3] * s[k % 3]
+                }
+            })
             .collect();
         let mut out = [0.0; 9];
         blend_correlation(&cov, 3, CorrelationTarget::Uniform(1.0), 1.0, &mut out).unwrap();
@@ -379,7 +385,9 @@ mod tests {
         for w in [-0.1, 1.1, f64::NAN] {
             assert!(blend_correlation(&cov, 2, ones, w, &mut out).is_err());
         }
-        assert!(blend_correlation(&cov, 2, CorrelationTarget::Uniform(1.5), 0.5, &mut out).is_err());
+        assert!(
+            blend_correlation(&cov, 2, CorrelationTarget::Uniform(1.5), 0.5, &mut out).is_err()
+        );
         let bad_t = [1.0, 0.0, f64::NAN, 1.0];
         assert!(
             blend_correlation(&cov, 2, CorrelationTarget::Matrix(&bad_t), 0.5, &mut out).is_err()

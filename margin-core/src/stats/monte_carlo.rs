@@ -171,7 +171,12 @@ mod tests {
             let (a, b) = parts.split_at_mut(400 * 3);
             assert_eq!(monte_carlo_moves(&l, 3, &p, 0, a), Ok(400));
             assert_eq!(monte_carlo_moves(&l, 3, &p, 400, b), Ok(600));
-            assert!(whole.iter().zip(&parts).all(|(x, y)| x.to_bits() == y.to_bits()));
+            assert!(
+                whole
+                    .iter()
+                    .zip(&parts)
+                    .all(|(x, y)| x.to_bits() == y.to_bits())
+            );
             let mut r = std::vec![0.0; 1000 * 3];
             monte_carlo_log_returns(&l, 3, &p, 0, &mut r).unwrap();
             assert!(r.iter().zip(&whole).all(|(r, x)| libm::expm1(*r) == *x));
@@ -213,11 +218,9 @@ mod tests {
         for i in 0..3 {
             for j in 0..3 {
                 let want = h * SIGMA[i * 3 + j];
-                let se = h
-                    * libm::sqrt(
-                        (SIGMA[i * 4] * SIGMA[j * 4] + SIGMA[i * 3 + j] * SIGMA[i * 3 + j])
-                            / n as f64,
-                    );
+                let se = h * libm::sqrt(
+                    (SIGMA[i * 4] * SIGMA[j * 4] + SIGMA[i * 3 + j] * SIGMA[i * 3 + j]) / n as f64,
+                );
                 let got = s[i * 3 + j];
                 assert!((got - want).abs() < 4.0 * se, "({i},{j}): {got} vs {want}");
             }
@@ -275,7 +278,8 @@ mod tests {
         }
         let tc = 0.5 * (lo + hi);
         assert!((tc - 3.364_929_998_907_218_6).abs() < 1e-12);
-        let g = 8.0 / (3.0 * core::f64::consts::PI * libm::sqrt(5.0))
+        let g = 8.0
+            / (3.0 * core::f64::consts::PI * libm::sqrt(5.0))
             / libm::pow(1.0 + tc * tc / 5.0, 3.0);
         let unit = libm::sqrt((nu - 2.0) / nu) * (g / (1.0 - c)) * (nu + tc * tc) / (nu - 1.0);
         let want = 2.0 * sigma * unit;

@@ -131,7 +131,10 @@ mod tests {
         let (m, v) = moments(draws.iter().copied());
         let se_m = libm::sqrt(var / n);
         let se_v = var * libm::sqrt((kurtosis - 1.0) / n);
-        assert!((m - mean).abs() < 4.0 * se_m, "mean {m} vs {mean} (se {se_m})");
+        assert!(
+            (m - mean).abs() < 4.0 * se_m,
+            "mean {m} vs {mean} (se {se_m})"
+        );
         assert!((v - var).abs() < 4.0 * se_v, "var {v} vs {var} (se {se_v})");
     }
 
@@ -170,9 +173,8 @@ mod tests {
             check_moments(&draws, a, a, 3.0 + 6.0 / a);
         }
         let mut rng = Xoshiro256StarStar::seed_from_u64(6);
-        let draws: std::vec::Vec<f64> = (0..N)
-            .map(|_| chi_square(&mut rng, 5.0).unwrap())
-            .collect();
+        let draws: std::vec::Vec<f64> =
+            (0..N).map(|_| chi_square(&mut rng, 5.0).unwrap()).collect();
         // χ²(k): mean k, variance 2k, κ = 3 + 12/k.
         check_moments(&draws, 5.0, 10.0, 3.0 + 12.0 / 5.0);
     }
