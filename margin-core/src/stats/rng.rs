@@ -10,7 +10,7 @@
 //!   rejected.
 //!
 //! Seeding follows the reference's advice: the four state words are four consecutive
-//! SplitMix64 outputs (as `rand_xoshiro`'s `seed_from_u64`, so the streams agree with it).
+//! SplitMix64 outputs (the construction `rand_xoshiro`'s `seed_from_u64` uses).
 //!
 //! **Streams.** [`stream`]`(seed, index)` gives scenario `index` its own generator, seeded from
 //! a mix of `(seed, index)`. A scenario's draws therefore depend only on `(seed, index)`, never
