@@ -137,6 +137,12 @@ pub enum Error {
         /// Number of scenarios given.
         available: usize,
     },
+    /// A matrix that must be symmetric positive definite is not (numerically): its Cholesky
+    /// pivot at this row is not positive, or not finite.
+    NotPositiveDefinite {
+        /// Row (and column) of the failing pivot.
+        index: usize,
+    },
 }
 
 impl From<SymbolError> for Error {
@@ -231,6 +237,9 @@ impl fmt::Display for Error {
                 f,
                 "too few scenarios for this confidence: {available} given, at least {needed} needed"
             ),
+            Error::NotPositiveDefinite { index } => {
+                write!(f, "matrix is not positive definite (pivot {index})")
+            }
         }
     }
 }

@@ -17,7 +17,8 @@
 //!   engine (grids, risk arrays, worst case, add-ons, presets, account margin and what-if).
 //! * [`standard`]: Deribit Standard Margin, the isolated reference portfolio margin is
 //!   compared against.
-//! * [`stats`]: historical-simulation moves from daily closes, VaR and Expected Shortfall.
+//! * [`stats`]: the statistical engine: random streams, normal quantiles, samplers, Cholesky,
+//!   EWMA volatility, Monte Carlo and historical moves, VaR and Expected Shortfall.
 //! * `io` (feature `std` only): the file formats — market JSON, Deribit chain CSV, portfolio
 //!   JSON/CSV — shared by the CLI and the FFI. The core itself stays `no_std` and
 //!   allocation-free without this feature.

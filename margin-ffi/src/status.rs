@@ -133,7 +133,8 @@ impl From<Error> for margin_status {
             | Error::OutOfRange { .. }
             | Error::NonFiniteAt { .. }
             | Error::NonPositiveAt { .. }
-            | Error::TooFewScenarios { .. } => BadNumber,
+            | Error::TooFewScenarios { .. }
+            | Error::NotPositiveDefinite { .. } => BadNumber,
             Error::UnknownUnderlying | Error::MissingForward { .. } | Error::MissingVol { .. } => {
                 MissingMarketData
             }

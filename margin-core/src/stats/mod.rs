@@ -1,10 +1,18 @@
-//! Statistics on price histories and scenario P&L, `no_std` and allocation-free like the rest
-//! of the core: every function writes into caller-provided slices.
+//! The statistical engine, `no_std` and allocation-free like the rest of the core: every
+//! function writes into caller-provided slices, every transcendental goes through `libm`.
 //!
-//! * [`historical`]: historical-simulation (HS) and filtered historical-simulation (FHS)
-//!   h-day moves from a table of daily closes.
+//! * [`rng`], [`normal`], [`sample`]: random streams (xoshiro256**), the normal distribution
+//!   (AS 241 quantile), normal, gamma and Student-t samplers.
+//! * [`linalg`], [`ewma`]: Cholesky, correlation stress, EWMA and sample covariance.
+//! * [`historical`], [`monte_carlo`]: HS and FHS h-day moves from daily closes; Monte Carlo moves.
 //! * [`tail`]: Value-at-Risk and Expected Shortfall of equally likely losses (Acerbi & Tasche
 //!   2002), with the tail scenarios and the ES weights behind per-position contributions.
 
+pub mod ewma;
 pub mod historical;
+pub mod linalg;
+pub mod monte_carlo;
+pub mod normal;
+pub mod rng;
+pub mod sample;
 pub mod tail;
