@@ -7,6 +7,7 @@
 
 mod commands;
 mod error;
+mod histogram;
 mod output;
 mod svg;
 
@@ -53,6 +54,9 @@ enum Command {
     Bench(commands::bench::BenchArgs),
     /// Reprice every option of a market with Black-76 and compare with the venue's marks.
     Price(commands::price::PriceArgs),
+    /// VaR and Expected Shortfall over historical, filtered historical or Monte Carlo joint
+    /// scenarios, or parametric, with per-position contributions.
+    Var(commands::var::VarArgs),
     /// Write deterministic synthetic accounts (JSONL) for benchmarks.
     #[command(name = "gen-accounts", hide = true)]
     GenAccounts(commands::generate::GenArgs),
@@ -66,6 +70,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Batch(args) => commands::batch::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
         Command::Price(args) => commands::price::run(&args),
+        Command::Var(args) => commands::var::run(&args),
         Command::GenAccounts(args) => commands::generate::run(&args),
     }
 }

@@ -1,10 +1,13 @@
 //! Work over many portfolios on top of [`margin_core`] (std, rayon).
 //!
 //! * [`batch`]: margin for many accounts in parallel against one set of risk arrays.
+//! * [`var`]: VaR and Expected Shortfall of one account over HS, FHS or Monte Carlo joint
+//!   scenarios, or parametric, with Euler contributions.
 //!
 //! The hedge optimiser and margin attribution will live here too; they are not built yet.
 #![deny(missing_docs)]
 
 pub mod batch;
+pub mod var;
 
 pub use margin_core;

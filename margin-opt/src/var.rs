@@ -12,11 +12,12 @@
 //! * **Measure.** N equally likely losses; `m = N(1−c)` (rounded when within 1e-9 of an
 //!   integer), `k = ⌊m⌋`; ES = (L₍₁₎ + … + L₍ₖ₎ + (m−k)·L₍ₖ₊₁₎)/m (Acerbi & Tasche 2002),
 //!   VaR = L₍⌈m⌉₎, ties ranked by scenario index.
-//! * **Parametric (delta-normal).** `P&L ≈ Σ_u δ_u·r_u`, δ_u the P&L per unit relative move of
-//!   coin u by central differences of full revaluation (step 1e-4; instruments depend on one
+//! * **Parametric.** Delta-normal: `P&L ≈ Σ_u δ_u·r_u`, δ_u the P&L per unit relative move of
+//!   coin u by central differences of full revaluation (step 1e-3; instruments depend on one
 //!   underlying each, so there are no cross terms), `σ_P = √(h·δᵀΣδ)`, VaR = z_c·σ_P,
-//!   ES = σ_P·φ(z_c)/(1−c). Its error is reported against full revaluation ES on Monte Carlo
-//!   scenarios from the same covariance.
+//!   ES = σ_P·φ(z_c)/(1−c). Delta-gamma-vega: `P&L ≈ θν + Σ_u (δ_u·x_u + ½Γ_u·x_u²)` with θν the
+//!   P&L of the unmoved scenario (the vol rule's shift and the time step), evaluated on the
+//!   Monte Carlo scenarios. Both are reported against full revaluation on those same scenarios.
 //!
 //! Determinism: chunk `j` covers scenarios `[j·CHUNK, (j+1)·CHUNK)`, each scenario's loss is a
 //! sum over the positions in order and the tail selection is a total order (loss, then index):
@@ -35,7 +36,7 @@ pub const CHUNK: usize = 4096;
 /// Scenarios per revaluation block inside a chunk.
 pub const BLOCK: usize = 512;
 /// Relative step of the central differences behind parametric sensitivities.
-pub const DELTA_STEP: f64 = 1e-4;
+pub const DELTA_STEP: f64 = 1e-3;
 
 /// Where the scenarios come from.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -144,6 +145,8 @@ pub struct VarReport {
     /// Parametric only: full-revaluation VaR and ES on Monte Carlo scenarios from the same
     /// covariance, the reference the closed form is compared with.
     pub full_revaluation: Option<(f64, f64)>,
+    /// Parametric only: delta-gamma-vega VaR and ES on the same Monte Carlo scenarios.
+    pub delta_gamma: Option<(f64, f64)>,
 }
 
 /// Why a VaR run failed.
@@ -270,11 +273,14 @@ pub fn run(
             moves: joint.row(s).to_vec(),
         })
         .collect();
-    let (var, es, full) = if params.method == Method::Parametric {
-        let (var, es) = delta_normal(book, history.coins, &cov, params)?;
-        (var, es, Some((tl.var, tl.es)))
+    let (var, es, full, delta_gamma) = if params.method == Method::Parametric {
+        let sens = sensitivities(book, history.coins, &template)?;
+        let (var, es) = delta_normal(&sens, &cov, params)?;
+        let quadratic: Vec<f64> = (0..joint.len()).map(|s| -sens.pnl(joint.row(s))).collect();
+        let dg = tail::tail(&quadratic, params.confidence, &mut order)?;
+        (var, es, Some((tl.var, tl.es)), Some((dg.var, dg.es)))
     } else {
-        (tl.var, tl.es, None)
+        (tl.var, tl.es, None, None)
     };
     Ok(VarReport {
         scenarios: losses.len(),
@@ -286,6 +292,7 @@ pub fn run(
         correlation,
         losses,
         full_revaluation: full,
+        delta_gamma,
     })
 }
 
@@ -322,21 +329,12 @@ pub fn losses(
 ) -> Result<Vec<f64>, InstrumentError> {
     let u = joint.underlyings().len();
     let mut out = vec![0.0; joint.len()];
-    out.par_chunks_mut(CHUNK)
-        .enumerate()
-        .try_for_each_init(
-            || Scratch::new(u),
-            |scratch, (j, chunk)| {
-                statistical::losses(
-                    book,
-                    joint,
-                    template,
-                    j * CHUNK,
-                    &mut scratch.view(),
-                    chunk,
-                )
-            },
-        )?;
+    out.par_chunks_mut(CHUNK).enumerate().try_for_each_init(
+        || Scratch::new(u),
+        |scratch, (j, chunk)| {
+            statistical::losses(book, joint, template, j * CHUNK, &mut scratch.view(), chunk)
+        },
+    )?;
     Ok(out)
 }
 
@@ -377,40 +375,72 @@ fn correlation(cov: &[f64], u: usize) -> Vec<f64> {
 
 /// Delta-normal VaR and ES (module docs).
 fn delta_normal(
-    book: &Book<'_>,
-    coins: &[Asset],
+    sens: &Sensitivities,
     cov: &[f64],
     params: &VarParams,
 ) -> Result<(f64, f64), VarError> {
-    let delta = sensitivities(book, coins, &template(params))?;
-    let u = coins.len();
+    let u = sens.delta.len();
     let mut variance = 0.0;
     for i in 0..u {
         for j in 0..u {
-            variance += delta[i] * cov[i * u + j] * delta[j];
+            variance += sens.delta[i] * cov[i * u + j] * sens.delta[j];
         }
     }
     let sigma = (params.horizon_days as f64 * variance).max(0.0).sqrt();
     let z = normal::inverse_cdf(params.confidence)?;
-    Ok((z * sigma, sigma * normal::pdf(z) / (1.0 - params.confidence)))
+    Ok((
+        z * sigma,
+        sigma * normal::pdf(z)? / (1.0 - params.confidence),
+    ))
 }
 
-/// δ_u: the book's P&L per unit relative move of coin `u`, by central differences of full
-/// revaluation at ±[`DELTA_STEP`].
+/// A book's second-order sensitivities to each coin's relative move.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sensitivities {
+    /// P&L of the unmoved scenario (vol rule shift and time step: the vega and theta term).
+    pub base: f64,
+    /// δ_u: P&L per unit relative move of coin u.
+    pub delta: Vec<f64>,
+    /// Γ_u: second derivative of P&L in coin u's relative move.
+    pub gamma: Vec<f64>,
+}
+
+impl Sensitivities {
+    /// The delta-gamma-vega P&L of moves `x` (one per coin).
+    pub fn pnl(&self, x: &[f64]) -> f64 {
+        let mut p = self.base;
+        for ((d, g), x) in self.delta.iter().zip(&self.gamma).zip(x) {
+            p += d * x + 0.5 * g * x * x;
+        }
+        p
+    }
+}
+
+/// δ_u and Γ_u by central differences of full revaluation at ±[`DELTA_STEP`], and the P&L of
+/// the unmoved scenario.
 pub fn sensitivities(
     book: &Book<'_>,
     coins: &[Asset],
     template: &Scenario,
-) -> Result<Vec<f64>, VarError> {
+) -> Result<Sensitivities, VarError> {
     let u = coins.len();
-    let mut moves = vec![0.0; 2 * u * u];
+    // Row 0 unmoved, then +step and −step for each coin.
+    let mut moves = vec![0.0; (2 * u + 1) * u];
     for c in 0..u {
-        moves[(2 * c) * u + c] = DELTA_STEP;
-        moves[(2 * c + 1) * u + c] = -DELTA_STEP;
+        moves[(1 + 2 * c) * u + c] = DELTA_STEP;
+        moves[(2 + 2 * c) * u + c] = -DELTA_STEP;
     }
     let joint = JointMoves::new(coins, &moves)?;
     let l = losses(book, &joint, template)?;
-    Ok((0..u)
-        .map(|c| -(l[2 * c] - l[2 * c + 1]) / (2.0 * DELTA_STEP))
-        .collect())
+    let (up, down) = (|c: usize| -l[1 + 2 * c], |c: usize| -l[2 + 2 * c]);
+    let base = -l[0];
+    Ok(Sensitivities {
+        base,
+        delta: (0..u)
+            .map(|c| (up(c) - down(c)) / (2.0 * DELTA_STEP))
+            .collect(),
+        gamma: (0..u)
+            .map(|c| (up(c) - 2.0 * base + down(c)) / (DELTA_STEP * DELTA_STEP))
+            .collect(),
+    })
 }

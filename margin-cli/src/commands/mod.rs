@@ -7,4 +7,5 @@ pub mod compute;
 pub mod demo;
 pub mod generate;
 pub mod price;
+pub mod var;
 pub mod whatif;
