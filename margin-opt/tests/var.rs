@@ -1,0 +1,266 @@
+//! VaR and ES runs against independent routes: an empirical quantile computed here from the raw
+//! CSV, the lognormal closed form of a linear position's ES, the delta-normal closed form with
+//! an EWMA variance computed here, and the same bits on one and two threads.
+
+use margin_core::market::PricingInputs;
+use margin_core::scenario::VolShock;
+use margin_core::statistical::Book;
+use margin_core::stats::monte_carlo::Dist;
+use margin_core::{Asset, Instrument};
+use margin_opt::var::{self, Closes, Covariance, Method, VarParams};
+
+const F: f64 = 60_000.0;
+
+/// (BTC, ETH) closes of the bundled aligned file, read with plain string splitting.
+fn closes() -> Vec<[f64; 2]> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../data/btc-eth-daily/btc_eth_daily_close_aligned.csv"
+    );
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            [f[1].parse().unwrap(), f[2].parse().unwrap()]
+        })
+        .collect()
+}
+
+fn params(method: Method) -> VarParams {
+    VarParams {
+        method,
+        confidence: 0.99,
+        horizon_days: 2,
+        overlapping: true,
+        lambda: 0.94,
+        covariance: Covariance::Ewma,
+        dist: Dist::Normal,
+        scenarios: 200_000,
+        seed: 7,
+        vol: VolShock::None,
+        time_decay: false,
+    }
+}
+
+fn perp() -> (Vec<Instrument>, Vec<PricingInputs>) {
+    (
+        vec![Instrument::parse("BTC_USDC-PERPETUAL").unwrap()],
+        vec![PricingInputs {
+            forward: F,
+            vol: 0.0,
+            time: 0.0,
+            rate: 0.0,
+        }],
+    )
+}
+
+fn btc_closes() -> (Vec<Asset>, Vec<f64>) {
+    (
+        vec![Asset::new("BTC").unwrap()],
+        closes().iter().map(|c| c[0]).collect(),
+    )
+}
+
+/// HS VaR and ES of one long linear perpetual: losses −F·(P_{i+2}/P_i − 1), sorted here.
+#[test]
+fn hs_of_one_long_perpetual_is_the_empirical_quantile() {
+    let (instruments, inputs) = perp();
+    let book = Book {
+        instruments: &instruments,
+        inputs: &inputs,
+        sizes: &[1.0],
+    };
+    let (coins, closes) = btc_closes();
+    let r = var::run(
+        &book,
+        &Closes {
+            coins: &coins,
+            closes: &closes,
+        },
+        &params(Method::Historical),
+    )
+    .unwrap();
+    let mut losses: Vec<f64> = closes
+        .windows(3)
+        .map(|w| -F * (w[2] / w[0] - 1.0))
+        .collect();
+    losses.sort_by(|a, b| b.total_cmp(a));
+    let n = losses.len();
+    assert_eq!(r.scenarios, n);
+    // m = N·0.01 = 23.89: VaR is the 24th largest loss, ES weighs the first 23 fully and the
+    // 24th by 0.89.
+    let m = n as f64 * 0.01;
+    let k = m.floor() as usize;
+    let var = losses[k];
+    let es = (losses[..k].iter().sum::<f64>() + (m - k as f64) * losses[k]) / m;
+    assert!((r.var - var).abs() <= 1e-9 * var, "{} vs {var}", r.var);
+    assert!((r.es - es).abs() <= 1e-9 * es, "{} vs {es}", r.es);
+    assert!(r.es >= r.var);
+    let total: f64 = r.contributions.iter().sum();
+    assert!((total - r.es).abs() <= 1e-12 * r.es);
+}
+
+/// Monte Carlo ES of one long linear perpetual within 3 standard errors of the lognormal
+/// closed form: with r ~ N(0, s²), loss = F(1 − e^r) and
+/// ES = F·(1 − e^{s²/2}·Φ(−z − s)/(1 − c)), s² = h·σ²_EWMA (σ computed here).
+#[test]
+fn mc_es_of_a_linear_position_matches_the_lognormal_closed_form() {
+    let (instruments, inputs) = perp();
+    let book = Book {
+        instruments: &instruments,
+        inputs: &inputs,
+        sizes: &[1.0],
+    };
+    let (coins, closes) = btc_closes();
+    let p = params(Method::MonteCarlo);
+    let r = var::run(
+        &book,
+        &Closes {
+            coins: &coins,
+            closes: &closes,
+        },
+        &p,
+    )
+    .unwrap();
+    let sigma = ewma_sigma(&closes, 0.94);
+    let s = sigma * (p.horizon_days as f64).sqrt();
+    let z: f64 = 2.326_347_874_040_840_8; // Φ⁻¹(0.99)
+    let phi = |x: f64| 0.5 * libm::erfc(-x / std::f64::consts::SQRT_2);
+    let es = F * (1.0 - (s * s / 2.0).exp() * phi(-z - s) / 0.01);
+    // Standard error of the tail mean: sd of the tail losses / √(N(1−c)).
+    let tail: Vec<f64> = r.tail.iter().map(|t| t.loss).collect();
+    let mean = tail.iter().sum::<f64>() / tail.len() as f64;
+    let sd =
+        (tail.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / (tail.len() - 1) as f64).sqrt();
+    let se = sd / (tail.len() as f64).sqrt();
+    assert!(
+        (r.es - es).abs() <= 3.0 * se,
+        "ES {} vs closed form {es} (se {se})",
+        r.es
+    );
+}
+
+/// RiskMetrics EWMA σ "now" of daily log returns: seed = mean of the first 30 squares.
+fn ewma_sigma(closes: &[f64], lambda: f64) -> f64 {
+    let r: Vec<f64> = closes.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
+    let mut v = r[..30].iter().map(|x| x * x).sum::<f64>() / 30.0;
+    for x in &r {
+        v = lambda * v + (1.0 - lambda) * x * x;
+    }
+    v.sqrt()
+}
+
+/// Delta-normal of a long linear perpetual: δ = F exactly, so ES = F·σ·√h·φ(z)/(1 − c).
+#[test]
+fn parametric_is_its_closed_form() {
+    let (instruments, inputs) = perp();
+    let book = Book {
+        instruments: &instruments,
+        inputs: &inputs,
+        sizes: &[2.0],
+    };
+    let (coins, closes) = btc_closes();
+    let p = params(Method::Parametric);
+    let r = var::run(
+        &book,
+        &Closes {
+            coins: &coins,
+            closes: &closes,
+        },
+        &p,
+    )
+    .unwrap();
+    let sigma = 2.0 * F * ewma_sigma(&closes, 0.94) * 2f64.sqrt();
+    let z: f64 = 2.326_347_874_040_840_8;
+    let pdf = (-z * z / 2.0).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    assert!((r.var - z * sigma).abs() <= 1e-8 * r.var);
+    assert!((r.es - sigma * pdf / 0.01).abs() <= 1e-8 * r.es);
+    // A linear book: delta-gamma has no gamma, and its losses are −δ·x on the same draws, so it
+    // agrees with full revaluation (F·x exactly) to rounding.
+    let (dg, full) = (r.delta_gamma.unwrap(), r.full_revaluation.unwrap());
+    assert!((dg.1 - full.1).abs() <= 1e-8 * full.1);
+}
+
+/// A two-coin option book: the same bits on one thread and on two (fixed chunks, per-scenario
+/// random streams), for every method.
+#[test]
+fn same_bits_on_one_and_two_threads() {
+    let symbols = [
+        "BTC-27MAR26-60000-C",
+        "BTC-27MAR26-50000-P",
+        "ETH_USDC-PERPETUAL",
+    ];
+    let instruments: Vec<Instrument> = symbols
+        .iter()
+        .map(|s| Instrument::parse(s).unwrap())
+        .collect();
+    let inputs = vec![
+        PricingInputs {
+            forward: F,
+            vol: 0.5,
+            time: 0.2,
+            rate: 0.0,
+        },
+        PricingInputs {
+            forward: F,
+            vol: 0.6,
+            time: 0.2,
+            rate: 0.0,
+        },
+        PricingInputs {
+            forward: 3000.0,
+            vol: 0.0,
+            time: 0.0,
+            rate: 0.0,
+        },
+    ];
+    let book = Book {
+        instruments: &instruments,
+        inputs: &inputs,
+        sizes: &[-3.0, 2.0, 10.0],
+    };
+    let coins = [Asset::new("BTC").unwrap(), Asset::new("ETH").unwrap()];
+    let closes: Vec<f64> = closes().iter().flat_map(|c| c.iter().copied()).collect();
+    let h = Closes {
+        coins: &coins,
+        closes: &closes,
+    };
+    for method in [
+        Method::Historical,
+        Method::Filtered,
+        Method::MonteCarlo,
+        Method::Parametric,
+    ] {
+        let p = VarParams {
+            scenarios: 20_000,
+            dist: Dist::StudentT { nu: 5.0 },
+            vol: VolShock::Rule {
+                shift: 0.01,
+                beta: -0.4,
+                floor: 0.05,
+            },
+            time_decay: true,
+            ..params(method)
+        };
+        let run = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| var::run(&book, &h, &p).unwrap())
+        };
+        let (a, b) = (run(1), run(2));
+        assert_eq!(a.var.to_bits(), b.var.to_bits(), "{method:?}");
+        assert_eq!(a.es.to_bits(), b.es.to_bits(), "{method:?}");
+        assert!(
+            a.losses
+                .iter()
+                .zip(&b.losses)
+                .all(|(x, y)| x.to_bits() == y.to_bits())
+        );
+        assert_eq!(a.contributions, b.contributions);
+        assert!(a.es >= a.var);
+    }
+}
