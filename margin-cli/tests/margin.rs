@@ -504,9 +504,52 @@ fn absurd_market_numbers_are_bad_input_naming_the_instrument() {
         "huge-forward-portfolio.json",
         &pf(r#"{"instrument": "BTC-PERPETUAL", "size": 10}"#),
     );
+    // The plausibility bounds catch it when the market is read, naming the field ...
     fails_with(
         &["compute", "--portfolio", s(&p), "--market", s(&mk)],
+        &[
+            "huge-forward.json: `underlyings.BTC.forwards[\"2026-09-25T08:00:00Z\"]`: \
+             implausible forward 1e308 (expected at most 1e12 USD per coin",
+        ],
+    );
+    // ... and when the user insists, the overflow is still bad input naming the instrument.
+    fails_with(
+        &[
+            "compute",
+            "--portfolio",
+            s(&p),
+            "--market",
+            s(&mk),
+            "--allow-implausible-market",
+        ],
         &["BTC-25SEP26", "cannot price the scenarios"],
+    );
+}
+
+/// Issue 13: a vol in percent (46.0) is rejected on every command taking `--market`, and
+/// accepted with `--allow-implausible-market`.
+#[test]
+fn implausible_market_is_rejected_unless_allowed() {
+    let text = std::fs::read_to_string(example("market.json"))
+        .unwrap()
+        .replacen("\"mark_iv\": 0.46", "\"mark_iv\": 46.0", 1);
+    let mk = temp_file("percent-vol.json", &text);
+    let p = example("portfolio-btc.json");
+    let expected = "percent-vol.json: `instruments[\"BTC-25SEP26-90000-C\"].mark_iv`: \
+                    implausible implied vol 46 (expected a decimal vol of at most 5.0 (500 %)";
+    fails_with(
+        &["compute", "--portfolio", s(&p), "--market", s(&mk)],
+        &[expected],
+    );
+    fails_with(&["price", "--market", s(&mk)], &[expected]);
+    let ok = margin()
+        .args(["price", "--market", s(&mk), "--allow-implausible-market"])
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
     );
 }
 

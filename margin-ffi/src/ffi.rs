@@ -5,7 +5,7 @@
 
 use crate::account::AccountState;
 use crate::engine::{self, Engine};
-use crate::status::{self, Failure, margin_status};
+use crate::status::{self, Detail, Failure, margin_status};
 use margin_core::account::{self as core_account, Account, MAX_UNDERLYINGS, Margin, Status};
 use margin_core::io::{MarketData, UnderlyingData};
 use margin_core::market::{Forward, MarketSnapshot, PricingInputs, UnderlyingMarket, VolQuote};
@@ -616,6 +616,13 @@ pub unsafe extern "C" fn margin_engine_new(
             underlyings,
             instruments: Vec::new(),
         };
+        // The readers' plausibility bounds (vol <= 5, |rate| <= 0.5, forwards within
+        // [0.5, 2] x index, prices <= 1e12) hold for arrays too.
+        margin_core::io::check_plausible_market(&data, std::path::Path::new("<market arrays>"))
+            .map_err(|e| Failure {
+                status: margin_status::BadNumber,
+                detail: Detail::Text(e.to_string()),
+            })?;
         // SAFETY: the caller's contract.
         let model = unsafe { model(model_name, params, param_count) }?;
         // SAFETY: the caller's contract.

@@ -5,7 +5,6 @@ use super::common::{self, MarketArgs};
 use crate::error::CliError;
 use crate::output;
 use margin_core::io::engine::RiskBuffers;
-use margin_core::io::read_market;
 use margin_opt::batch::{Batch, BatchError};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -39,7 +38,7 @@ pub struct BatchArgs {
 
 /// Runs `margin batch`.
 pub fn run(args: &BatchArgs) -> Result<(), CliError> {
-    let market = read_market(&args.market.market)?;
+    let market = args.market.read()?;
     let model = common::read_model(&args.market.model)?;
     let universe = common::universe(&market, &args.market.market, model, &[])?;
     let views = market.views();

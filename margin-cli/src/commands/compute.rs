@@ -378,7 +378,7 @@ pub fn compute(
     market_args: &MarketArgs,
 ) -> Result<Report, CliError> {
     let portfolio = common::read_portfolio(portfolio_args)?;
-    let market = margin_core::io::read_market(&market_args.market)?;
+    let market = market_args.read()?;
     let model = common::read_model(&market_args.model)?;
     report_for(
         &portfolio,

@@ -108,6 +108,29 @@ pub enum FormatErrorKind {
     /// The assembled market failed the core's validation.
     #[error("invalid market: {0}")]
     Market(crate::Error),
+    /// A market number is valid but outside the plausibility bounds (`io::market` docs).
+    #[error(
+        "implausible {what} {} (expected {expected}; set `allow_implausible` / pass \
+         --allow-implausible-market if this is really meant)",
+        short(*.value)
+    )]
+    Implausible {
+        /// Which quantity.
+        what: &'static str,
+        /// The value found.
+        value: f64,
+        /// What was expected.
+        expected: &'static str,
+    },
+}
+
+/// `x` in plain decimal when that is short, else in scientific notation (`1e300`).
+fn short(x: f64) -> String {
+    if x == 0.0 || (1e-4..1e15).contains(&x.abs()) {
+        x.to_string()
+    } else {
+        format!("{x:e}")
+    }
 }
 
 /// A file could not be read as the expected format. Display gives one line:

@@ -29,10 +29,14 @@
 //!   option needs a forward for its expiry.
 //! * Spot symbols are not market instruments (the index prices spot). Unknown fields and
 //!   repeated keys are errors.
+//! * Numbers must also lie within the plausibility bounds of [`super::market`] (vol ≤ 5.0,
+//!   |rate| ≤ 0.5, forwards and perpetual within [0.5, 2] × index, prices ≤ 1e12) unless the
+//!   file sets the optional top-level `"allow_implausible": true` (or the reader is called
+//!   with [`MarketOptions::allow_implausible`]).
 
 use super::Ctx;
 use super::error::{FormatError, FormatErrorKind, Location};
-use super::market::{InstrumentQuote, MarketBuilder, MarketData, UnderlyingData};
+use super::market::{InstrumentQuote, MarketBuilder, MarketData, MarketOptions, UnderlyingData};
 use crate::instrument::Kind;
 use crate::market::Forward;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
@@ -86,6 +90,8 @@ impl<T: Serialize> Serialize for Entries<T> {
 #[serde(deny_unknown_fields)]
 struct RawMarket {
     valuation_time: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    allow_implausible: bool,
     underlyings: Entries<RawUnderlying>,
     #[serde(default)]
     instruments: Entries<RawQuote>,
@@ -116,10 +122,22 @@ fn path(p: String) -> Location {
 
 /// Parses market JSON (see the module docs); `file` names the source in errors.
 pub fn parse_market_json(text: &str, file: &Path) -> Result<MarketData, FormatError> {
+    parse_market_json_with(text, file, MarketOptions::default())
+}
+
+/// [`parse_market_json`] with reader options (the file's own `allow_implausible` also counts).
+pub fn parse_market_json_with(
+    text: &str,
+    file: &Path,
+    options: MarketOptions,
+) -> Result<MarketData, FormatError> {
     let ctx = Ctx { file };
     let raw: RawMarket = super::from_json(text, file)?;
     let valuation_time = ctx.time(&raw.valuation_time, &path("valuation_time".into()))?;
     let mut b = MarketBuilder::new(file, valuation_time);
+    b.options(MarketOptions {
+        allow_implausible: options.allow_implausible || raw.allow_implausible,
+    });
     for (code, u) in &raw.underlyings.0 {
         let at = path(format!("underlyings.{code}"));
         let asset = ctx.asset(code, &at)?;
@@ -271,6 +289,7 @@ pub fn write_market_json(market: &MarketData) -> String {
     }
     let raw = RawMarket {
         valuation_time: market.valuation_time.to_string(),
+        allow_implausible: false,
         underlyings: Entries(underlyings),
         instruments: Entries(instruments),
     };

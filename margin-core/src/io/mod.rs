@@ -28,10 +28,13 @@ pub mod market_json;
 pub mod model_file;
 pub mod portfolio;
 
-pub use deribit::{median, parse_deribit_chain};
+pub use deribit::{median, parse_deribit_chain, parse_deribit_chain_with};
 pub use error::{FormatError, FormatErrorKind, Location};
-pub use market::{InstrumentQuote, MarketData, UnderlyingData};
-pub use market_json::{parse_market_json, write_market_json};
+pub use market::{
+    InstrumentQuote, MAX_ABS_RATE, MAX_FORWARD_RATIO, MAX_PRICE, MAX_VOL, MIN_FORWARD_RATIO,
+    MarketData, MarketOptions, UnderlyingData, check_plausible_market,
+};
+pub use market_json::{parse_market_json, parse_market_json_with, write_market_json};
 pub use model_file::{model_from_spec, parse_model_json, read_model};
 pub use portfolio::{
     Portfolio, PortfolioDefaults, Position, parse_portfolio_csv, parse_portfolio_json,
@@ -113,12 +116,18 @@ pub fn read_text(path: &Path) -> Result<String, FormatError> {
         .map_err(|e| FormatError::new(path, Location::File, FormatErrorKind::Io(e)))
 }
 
-/// Reads a market file: market JSON or a Deribit option-chain CSV.
+/// Reads a market file: market JSON or a Deribit option-chain CSV, with the plausibility
+/// bounds enforced (see [`market`]).
 pub fn read_market(path: &Path) -> Result<MarketData, FormatError> {
+    read_market_with(path, MarketOptions::default())
+}
+
+/// [`read_market`] with reader options (e.g. accept implausible numbers).
+pub fn read_market_with(path: &Path, options: MarketOptions) -> Result<MarketData, FormatError> {
     let text = read_text(path)?;
     match detect_format(path, &text)? {
-        FileFormat::Json => parse_market_json(&text, path),
-        FileFormat::Csv => parse_deribit_chain(&text, path),
+        FileFormat::Json => parse_market_json_with(&text, path, options),
+        FileFormat::Csv => parse_deribit_chain_with(&text, path, options),
     }
 }
 

@@ -577,3 +577,95 @@ fn portfolio_errors() {
         "{e}"
     );
 }
+
+/// Issue 13, class "market inputs with no sanity bounds": each implausible number is rejected
+/// with the field named and the bound stated; `allow_implausible` lets it through.
+#[test]
+fn implausible_market_numbers_are_rejected_with_the_field_named() {
+    let strict = |from: &str, to: &str| -> String {
+        let text = EXAMPLE.replacen(from, to, 1);
+        assert_ne!(text, EXAMPLE, "{from}");
+        let e = parse_market_json(&text, Path::new("m.json")).unwrap_err();
+        // The same text is accepted when the user insists, in the file or as a reader option.
+        let allowed = text.replacen('{', "{\"allow_implausible\": true, ", 1);
+        parse_market_json(&allowed, Path::new("m.json")).unwrap();
+        let opts = MarketOptions {
+            allow_implausible: true,
+        };
+        parse_market_json_with(&text, Path::new("m.json"), opts).unwrap();
+        e.to_string()
+    };
+    let tail =
+        "; set `allow_implausible` / pass --allow-implausible-market if this is really meant)";
+    // A vol in percent, as Deribit's API writes it.
+    assert_eq!(
+        strict("\"mark_iv\": 0.6246", "\"mark_iv\": 46.0"),
+        format!(
+            "m.json: `instruments[\"BTC-25SEP26-120000-P\"].mark_iv`: implausible implied vol 46 \
+             (expected a decimal vol of at most 5.0 (500 %), e.g. 0.46 for 46 %{tail}"
+        )
+    );
+    // An index 1,000× away from its forwards: the forward is named against its index.
+    assert_eq!(
+        strict("\"index_price\": 77081.8", "\"index_price\": 77.0818"),
+        format!(
+            "m.json: `underlyings.BTC.forwards[\"2026-09-25T08:00:00Z\"]`: implausible forward \
+             77405.28 (expected within [0.5, 2] times the index{tail}"
+        )
+    );
+    for rate in ["1", "800", "-0.51"] {
+        assert_eq!(
+            strict("\"rate\": 0.0", &format!("\"rate\": {rate}")),
+            format!(
+                "m.json: `underlyings.BTC.rate`: implausible rate {rate} (expected a decimal \
+                 rate with |rate| <= 0.5 (50 % a year){tail}"
+            )
+        );
+    }
+    // Marks of 1e300: a perpetual's (its price) and an option's.
+    assert_eq!(
+        strict("\"mark_price\": 77100.0", "\"mark_price\": 1e300"),
+        format!(
+            "m.json: `instruments[\"BTC-PERPETUAL\"].mark_price`: implausible perpetual price \
+             1e300 (expected at most 1e12 USD per coin{tail}"
+        )
+    );
+    assert_eq!(
+        strict(
+            "{\"mark_iv\": 0.6246}",
+            "{\"mark_iv\": 0.6246, \"mark_price\": 1e300}"
+        ),
+        format!(
+            "m.json: `instruments[\"BTC-25SEP26-120000-P\"].mark_price`: implausible mark_price \
+             1e300 (expected at most 1e12 in the instrument's price unit{tail}"
+        )
+    );
+    // The edges are accepted: vol 5.0, rate ±0.5, forward exactly 2× the index.
+    let edge = EXAMPLE
+        .replacen("\"mark_iv\": 0.6246", "\"mark_iv\": 5.0", 1)
+        .replacen("\"rate\": 0.0", "\"rate\": -0.5", 1);
+    parse_market_json(&edge, mem()).unwrap();
+}
+
+/// The same bounds in the Deribit chain CSV, naming line and column.
+#[test]
+fn implausible_deribit_rows_are_rejected_with_line_and_column() {
+    let text = std::fs::read_to_string(chain_path()).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    // Line 3 of the file (the second row): implied_volatility 0.6246 written as percent.
+    assert!(lines[2].contains(",0.6246,"), "{}", lines[2]);
+    lines[2] = lines[2].replacen(",0.6246,", ",62.46,", 1);
+    let bad = lines.join("\n");
+    let e = parse_deribit_chain(&bad, Path::new("chain.csv")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "chain.csv: line 3, column `implied_volatility`: implausible implied vol 62.46 \
+         (expected a decimal vol of at most 5.0 (500 %), e.g. 0.46 for 46 %; set \
+         `allow_implausible` / pass --allow-implausible-market if this is really meant)"
+    );
+    let opts = MarketOptions {
+        allow_implausible: true,
+    };
+    let m = parse_deribit_chain_with(&bad, Path::new("chain.csv"), opts).unwrap();
+    assert!(m.underlyings[0].vols.iter().any(|v| v.vol == 62.46));
+}
