@@ -669,3 +669,35 @@ fn implausible_deribit_rows_are_rejected_with_line_and_column() {
     let m = parse_deribit_chain_with(&bad, Path::new("chain.csv"), opts).unwrap();
     assert!(m.underlyings[0].vols.iter().any(|v| v.vol == 62.46));
 }
+
+/// Issue 13, class "linear contracts quoted in a coin": rejected where the symbol is read,
+/// naming the position and the supported stablecoins.
+#[test]
+fn coin_quoted_linear_contracts_are_rejected() {
+    let text = r#"{"account": "A", "currency": "BTC", "equity": 1,
+        "positions": [{"instrument": "BTC_BTC-PERPETUAL", "size": 1}]}"#;
+    let e = parse_portfolio_json(text, Path::new("p.json")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "p.json: `positions[0].instrument`: bad instrument symbol `BTC_BTC-PERPETUAL`: invalid \
+         symbol: unsupported quote currency (a linear contract must be quoted in a USD \
+         stablecoin the engine supports: USDC or USDT; coin-quoted contracts such as \
+         BTC_BTC-PERPETUAL or ETH_BTC-... are not modelled)"
+    );
+    let market = EXAMPLE.replacen("\"BTC-PERPETUAL\"", "\"BTC_DOGE-PERPETUAL\"", 1);
+    let e = parse_market_json(&market, mem()).unwrap_err();
+    assert!(
+        matches!(
+            e.kind,
+            FormatErrorKind::BadSymbol {
+                error: crate::Error::Symbol(crate::error::SymbolError::UnsupportedQuote),
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(
+        e.location,
+        Location::Path("instruments[\"BTC_DOGE-PERPETUAL\"]".into())
+    );
+}
