@@ -707,7 +707,7 @@ fn bad_inputs_exit_1_with_one_line_naming_the_problem() {
             "--out",
             "/nonexistent/dir/o.jsonl",
         ],
-        &["/nonexistent/dir/o.jsonl.tmp", "cannot write"],
+        &["/nonexistent/dir/o.jsonl.", ".tmp: cannot write"],
     );
 }
 
@@ -729,4 +729,31 @@ fn grid_model_file_with_price_moves_is_used() {
     // Inverse perpetual, 1 coin, entered at the mark P: P&L at −10 % is 1 − P/(0.9P) = −1/9 coin.
     let loss = doc["components"]["worst_case"].as_f64().unwrap();
     assert!((loss - 1.0 / 9.0).abs() < 1e-12, "{loss}");
+}
+
+/// Issue 13: `batch --out` equal to `--accounts` is refused before any work, the input kept.
+#[test]
+fn batch_refuses_to_overwrite_its_accounts() {
+    let text = std::fs::read_to_string(example("accounts.jsonl")).unwrap();
+    let acc = temp_file("same-accounts.jsonl", &text);
+    let dir = temp_dir();
+    let spelled = dir.join(".").join("same-accounts.jsonl");
+    fails_with(
+        &[
+            "batch",
+            "--accounts",
+            s(&acc),
+            "--market",
+            s(&example("market.json")),
+            "--out",
+            s(&spelled),
+        ],
+        &[&format!(
+            "--out {} would overwrite the accounts file {}",
+            spelled.display(),
+            acc.display()
+        )],
+    );
+    assert_eq!(std::fs::read_to_string(&acc).unwrap(), text);
+    assert!(!dir.join("same-accounts.jsonl.tmp").exists());
 }
