@@ -757,3 +757,64 @@ fn batch_refuses_to_overwrite_its_accounts() {
     assert_eq!(std::fs::read_to_string(&acc).unwrap(), text);
     assert!(!dir.join("same-accounts.jsonl.tmp").exists());
 }
+
+/// Issue 13: a non-finite margin (SPAN `im_ratio` = 1e308 through the model override path) is
+/// never reported as a result: compute and whatif exit 1, a batch line is an error line.
+#[test]
+fn non_finite_margins_are_errors_not_results() {
+    let model = temp_file(
+        "huge-im-ratio.json",
+        r#"{"preset": "span16", "params": {"im_ratio": 1e308}}"#,
+    );
+    let p = temp_file(
+        "huge-im-portfolio.json",
+        &pf(r#"{"instrument": "BTC-PERPETUAL", "size": 1000}"#),
+    );
+    let mk = example("market.json");
+    let base = [
+        "--portfolio",
+        s(&p),
+        "--market",
+        s(&mk),
+        "--model",
+        s(&model),
+    ];
+    let expected = format!(
+        "{}: initial margin overflowed to a non-finite value",
+        p.display()
+    );
+    for extra in [&[][..], &["--json"][..]] {
+        let mut args = vec!["compute"];
+        args.extend(base);
+        args.extend(extra);
+        fails_with(&args, &[&expected]);
+    }
+    let mut args = vec!["whatif"];
+    args.extend(base);
+    args.extend(["--order", "BTC-PERPETUAL:1"]);
+    fails_with(&args, &[&expected]);
+    // Batch: the account's line is an error, counted as one.
+    let acc = temp_file(
+        "huge-im-accounts.jsonl",
+        &format!(
+            "{}\n",
+            pf(r#"{"instrument": "BTC-PERPETUAL", "size": 1000}"#)
+        ),
+    );
+    let out = temp_dir().join("huge-im-out.jsonl");
+    let run = margin()
+        .args(["batch", "--accounts", s(&acc), "--market", s(&mk)])
+        .args(["--model", s(&model), "--out", s(&out)])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(String::from_utf8_lossy(&run.stdout).contains("1 accounts (1 errors)"));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "{\"account\":\"X\",\"line\":1,\"error\":\"initial margin overflowed to a non-finite value\"}\n"
+    );
+}

@@ -417,8 +417,11 @@ fn vol_quote(v: &margin_vol) -> Result<VolQuote, margin_status> {
     })
 }
 
-fn result(m: &Margin) -> margin_result {
-    margin_result {
+/// The C form of a margin; a non-finite number in it is `MARGIN_STATUS_OVERFLOW`, never a
+/// success (`finite_margin`).
+fn result(m: &Margin) -> Result<margin_result, Error> {
+    let m = margin_core::io::engine::finite_margin(m)?;
+    Ok(margin_result {
         initial_margin: m.initial,
         maintenance_margin: m.maintenance,
         equity: m.equity,
@@ -432,7 +435,7 @@ fn result(m: &Margin) -> margin_result {
         },
         worst_scenario: m.worst.index,
         worst_loss: m.worst.loss,
-    }
+    })
 }
 
 /// Hands a new engine to C.
@@ -839,7 +842,7 @@ pub unsafe extern "C" fn margin_engine_compute_batch(
                 let m = e
                     .inner
                     .margin(currency, a.equity, &positions, &mut scratch)?;
-                Ok(result(&m))
+                Ok(result(&m)?)
             };
             match one() {
                 Ok(r) => {
@@ -1035,7 +1038,7 @@ pub unsafe extern "C" fn margin_account_compute(
     ffi_guard!({
         // SAFETY: the caller's contract.
         let (a, out) = unsafe { (arg_mut(account)?, out_arg(out)?) };
-        out.write(result(a.inner.compute()?));
+        out.write(result(a.inner.compute()?)?);
         Ok(())
     })
 }
@@ -1056,7 +1059,7 @@ pub unsafe extern "C" fn margin_account_what_if(
     ffi_guard!({
         // SAFETY: the caller's contract.
         let (a, out) = unsafe { (arg_mut(account)?, out_arg(out)?) };
-        out.write(result(&a.inner.what_if(id, size)?));
+        out.write(result(&a.inner.what_if(id, size)?)?);
         Ok(())
     })
 }
@@ -1099,6 +1102,9 @@ pub unsafe extern "C" fn margin_account_line_item(
         let (a, out_value) = unsafe { (arg(account)?, out_arg(out_value)?) };
         let m = a.inner.last().ok_or(margin_status::NotComputed)?;
         let item = m.components.get(index).ok_or(margin_status::OutOfRange)?;
+        if !item.value.is_finite() {
+            return Err(Error::Overflow { what: item.name }.into());
+        }
         // SAFETY: the caller's contract.
         unsafe { copy_text(item.name, name, name_len, out_name_len) }?;
         out_value.write(item.value);
@@ -1128,7 +1134,14 @@ pub unsafe extern "C" fn margin_account_scenario_pnl(
         let out = unsafe { slice_out(out, len) }?;
         let out = out.get_mut(..n).ok_or(margin_status::Capacity)?;
         for (s, cell) in out.iter_mut().enumerate() {
-            cell.write(a.inner.scenario_pnl(s).ok_or(margin_status::NotComputed)?);
+            let pnl = a.inner.scenario_pnl(s).ok_or(margin_status::NotComputed)?;
+            if !pnl.is_finite() {
+                return Err(Error::Overflow {
+                    what: "scenario P&L",
+                }
+                .into());
+            }
+            cell.write(pnl);
         }
         count.write(n);
         Ok(())
@@ -1356,7 +1369,7 @@ pub unsafe extern "C" fn margin_noalloc_margin(
         let acct = Account::new(&arrays, currency, equity, &held)?;
         out.write(result(&core_account::margin(
             &arrays, &model, &acct, scratch,
-        )?));
+        )?)?);
         Ok(())
     })
 }

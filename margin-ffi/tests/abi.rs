@@ -847,3 +847,88 @@ fn implausible_array_markets_are_bad_numbers() {
         last_error()
     );
 }
+
+/// Issue 13: a non-finite margin (SPAN `im_ratio` = 1e308 through the parameter overrides) is
+/// MARGIN_STATUS_OVERFLOW on every route, never MARGIN_STATUS_OK with `inf` in the result.
+#[test]
+fn non_finite_margins_are_overflow_not_ok() {
+    let params = [margin_param {
+        name: c"im_ratio".as_ptr(),
+        value: 1e308,
+    }];
+    let market = ArraysMarket::new();
+    let m = market.market(NOW);
+    let mut e = ptr::null_mut();
+    // SAFETY: valid pointers and lengths.
+    ok(unsafe { margin_engine_new(&m, c"span16".as_ptr(), params.as_ptr(), 1, &mut e) });
+    let perp = id(e, "BTC-PERPETUAL");
+    let mut a = ptr::null_mut();
+    let mut r = zero();
+    // SAFETY: valid pointers.
+    unsafe {
+        ok(margin_account_new(e, c"BTC".as_ptr(), &mut a));
+        ok(margin_account_set_equity(a, 1.0));
+        ok(margin_account_set_position(a, perp, 1000.0));
+        assert_eq!(margin_account_compute(a, &mut r), margin_status::Overflow);
+        assert_eq!(
+            last_error(),
+            "a computation overflowed: initial margin overflowed to a non-finite value"
+        );
+        assert_eq!(
+            margin_account_what_if(a, perp, 1.0, &mut r),
+            margin_status::Overflow
+        );
+    }
+    assert_eq!(r, zero(), "nothing written on failure");
+    let positions = [margin_position {
+        instrument: perp,
+        size: 1000.0,
+    }];
+    let accounts = [margin_batch_account {
+        currency: c"BTC".as_ptr(),
+        equity: 1.0,
+        positions: positions.as_ptr(),
+        position_count: 1,
+    }];
+    let mut results = [zero()];
+    let mut statuses = [margin_status::Ok];
+    // SAFETY: valid pointers and lengths.
+    ok(unsafe {
+        margin_engine_compute_batch(
+            e,
+            accounts.as_ptr(),
+            1,
+            results.as_mut_ptr(),
+            statuses.as_mut_ptr(),
+        )
+    });
+    assert_eq!(statuses, [margin_status::Overflow]);
+    // The allocation-free call.
+    let held = [margin_symbol_position {
+        symbol: c"BTC-PERPETUAL".as_ptr(),
+        size: 1000.0,
+    }];
+    let mut workspace = vec![0.0; margin_noalloc_workspace_len(1)];
+    // SAFETY: valid pointers and lengths.
+    let s = unsafe {
+        margin_noalloc_margin(
+            &m,
+            c"span16".as_ptr(),
+            params.as_ptr(),
+            1,
+            c"BTC".as_ptr(),
+            1.0,
+            held.as_ptr(),
+            1,
+            workspace.as_mut_ptr(),
+            workspace.len(),
+            &mut r,
+        )
+    };
+    assert_eq!(s, margin_status::Overflow);
+    // SAFETY: live handles, freed once.
+    unsafe {
+        margin_account_free(a);
+        margin_engine_free(e);
+    }
+}

@@ -29,7 +29,7 @@
 //! * a temporary `OUT.<pid>.tmp` left by a process that no longer runs (checked in `/proc`;
 //!   on systems without `/proc` nothing is removed) is deleted at the start of the next run.
 
-use margin_core::io::engine::{Universe, margin_portfolio, status_name};
+use margin_core::io::engine::{Universe, finite_margin, margin_portfolio, status_name};
 use margin_core::io::{FormatError, Location, parse_portfolio_json};
 use margin_core::risk::RiskArrays;
 use rayon::prelude::*;
@@ -110,6 +110,14 @@ impl Batch<'_> {
             &mut positions,
             scratch,
         ) {
+            // A non-finite margin is an error line, never a result (`null` in JSON).
+            Ok((_, m)) if finite_margin(&m).is_err() => {
+                let e = finite_margin(&m)
+                    .err()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default();
+                error(Some(&portfolio.account), e)
+            }
             Ok((_, m)) => {
                 let ok = OkLine {
                     account: &portfolio.account,

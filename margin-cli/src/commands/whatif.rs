@@ -114,6 +114,10 @@ pub fn run(args: &WhatIfArgs) -> Result<(), CliError> {
     let (acct, before) =
         margin_portfolio(&universe, &arrays, &portfolio, &mut positions, &mut scratch)
             .map_err(|e| account_error(file, e))?;
+    let overflow = |what: &str, e: margin_core::Error| {
+        CliError::bad_input(format!("{}: {what}{e}", file.display()))
+    };
+    margin_core::io::engine::finite_margin(&before).map_err(|e| overflow("", e))?;
     let mut results = Vec::with_capacity(orders.len());
     for (text, (instrument, size)) in args.orders.iter().zip(&orders) {
         let row = universe
@@ -140,6 +144,8 @@ pub fn run(args: &WhatIfArgs) -> Result<(), CliError> {
                 };
                 CliError::bad_input(format!("--order `{text}`: {why}"))
             })?;
+        margin_core::io::engine::finite_margin(&after)
+            .map_err(|e| overflow(&format!("--order `{text}`: "), e))?;
         results.push(OrderJson {
             instrument: instrument.to_string(),
             size: *size,
