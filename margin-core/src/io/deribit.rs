@@ -73,13 +73,7 @@ pub fn parse_deribit_chain_with(
     let ctx = Ctx { file };
     let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| csv_error(file, &e))?.clone();
-    let mut idx = [0usize; COLUMNS.len()];
-    for (slot, name) in idx.iter_mut().zip(COLUMNS) {
-        *slot = headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| ctx.err(&cell(1, name), FormatErrorKind::Missing("column")))?;
-    }
+    let idx = super::columns(&ctx, &headers, COLUMNS)?;
     let [
         c_time,
         c_name,

@@ -74,8 +74,12 @@ pub enum FormatErrorKind {
         /// The value found.
         value: f64,
     },
-    /// A position size is non-finite or larger in magnitude than [`super::MAX_ABS_SIZE`].
-    #[error("absurd position size {0} (expected a finite number with |size| <= 1e9)")]
+    /// A position size is non-finite, larger in magnitude than [`super::MAX_ABS_SIZE`] or
+    /// smaller than [`super::MIN_ABS_SIZE`] (0, or a literal that underflows to 0).
+    #[error(
+        "absurd position size {0} (expected a finite number with 1e-9 <= |size| <= 1e9; leave \
+         out a position of 0)"
+    )]
     AbsurdSize(f64),
     /// A timestamp is not ISO-8601 UTC.
     #[error("bad timestamp `{0}` (expected ISO-8601 UTC, e.g. 2026-08-22T15:33:51Z)")]

@@ -701,3 +701,98 @@ fn coin_quoted_linear_contracts_are_rejected() {
         Location::Path("instruments[\"BTC_DOGE-PERPETUAL\"]".into())
     );
 }
+
+/// Issue 13, class "small input defects": each is an error naming the field.
+#[test]
+fn small_input_defects_are_errors() {
+    let json = |positions: &str, equity: &str| {
+        format!(
+            r#"{{"account": "A", "currency": "BTC", "equity": {equity}, "positions": [{positions}]}}"#
+        )
+    };
+    let err = |text: &str| {
+        parse_portfolio_json(text, Path::new("p.json"))
+            .unwrap_err()
+            .to_string()
+    };
+    let size_msg = |v: &str| {
+        format!(
+            "p.json: `positions[0].size`: absurd position size {v} (expected a finite number with \
+             1e-9 <= |size| <= 1e9; leave out a position of 0)"
+        )
+    };
+    // A size that underflows to 0, and 0 itself.
+    for (lit, shown) in [("1e-400", "0"), ("0", "0"), ("-1e-10", "-0.0000000001")] {
+        assert_eq!(
+            err(&json(
+                &format!(r#"{{"instrument": "BTC-PERPETUAL", "size": {lit}}}"#),
+                "1"
+            )),
+            size_msg(shown),
+            "{lit}"
+        );
+    }
+    let csv_err = |text: &str| {
+        parse_portfolio_csv(text, Path::new("p.csv"), &PortfolioDefaults::default())
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        csv_err("instrument,size\nBTC-PERPETUAL,1e-400\n"),
+        "p.csv: line 2, column `size`: absurd position size 0 (expected a finite number with \
+         1e-9 <= |size| <= 1e9; leave out a position of 0)"
+    );
+    // Two `size` columns: which one? An error naming it.
+    assert_eq!(
+        csv_err("instrument,size,size\nBTC-PERPETUAL,1,2\n"),
+        "p.csv: line 1, column `size`: duplicate column `size`"
+    );
+    // JSON arrays where objects are meant: the whole portfolio, a position, a model file.
+    assert_eq!(
+        err(r#"["A", "BTC", 1, []]"#),
+        "p.json: malformed JSON: invalid type: sequence, expected an object at line 1 column 0"
+    );
+    assert_eq!(
+        err(&json(r#"["BTC-PERPETUAL", 1]"#, "1")),
+        "p.json: `positions[0]`: malformed JSON: invalid type: sequence, expected an object at \
+         line 1 column 63"
+    );
+    let model = parse_model_json(r#"["span16", {}]"#, Path::new("m.json")).unwrap_err();
+    assert!(
+        model
+            .to_string()
+            .contains("invalid type: sequence, expected an object"),
+        "{model}"
+    );
+    let market = parse_market_json(r#"["2026-08-22T15:33:51Z", {}]"#, mem()).unwrap_err();
+    assert!(
+        market
+            .to_string()
+            .contains("invalid type: sequence, expected an object"),
+        "{market}"
+    );
+    // Dust (subnormal) equity would make the margin ratio infinite.
+    assert_eq!(
+        err(&json(
+            r#"{"instrument": "BTC-PERPETUAL", "size": 1}"#,
+            "1e-320"
+        )),
+        "p.json: `equity`: implausible equity 1e-320 (expected 0 or |equity| >= 1e-12 (dust \
+         equity makes the margin ratio infinite); set `allow_implausible` / pass \
+         --allow-implausible-market if this is really meant)"
+    );
+    // The account's own coin is collateral, not a position (a short of it got IM 0).
+    let own = "`BTC` is the account's own coin: it is collateral, so put it in `equity` (held \
+               as a position it has no P&L in BTC and would get IM 0)";
+    assert_eq!(
+        err(&json(r#"{"instrument": "BTC", "size": -1}"#, "1")),
+        format!("p.json: `positions[0].instrument`: {own}")
+    );
+    assert_eq!(
+        csv_err("instrument,size\nBTC-PERPETUAL,1\nBTC,-1\n"),
+        format!("p.csv: line 3, column `instrument`: {own}")
+    );
+    // Another coin's spot in a BTC account is not the account's collateral: not this error.
+    let eth = json(r#"{"instrument": "ETH", "size": -1}"#, "1");
+    assert!(parse_portfolio_json(&eth, Path::new("p.json")).is_ok());
+}
