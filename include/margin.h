@@ -109,7 +109,8 @@ typedef struct {
 
 // The forward of one expiry.
 typedef struct {
-  // Expiry, milliseconds since the Unix epoch.
+  // Expiry, milliseconds since the Unix epoch (years 0000 to 9999, else
+  // `MARGIN_STATUS_BAD_TIME`).
   int64_t expiry_ms;
   // Forward price, USD per coin.
   double price;
@@ -117,7 +118,8 @@ typedef struct {
 
 // The implied vol of one option.
 typedef struct {
-  // Expiry, milliseconds since the Unix epoch.
+  // Expiry, milliseconds since the Unix epoch (years 0000 to 9999, else
+  // `MARGIN_STATUS_BAD_TIME`).
   int64_t expiry_ms;
   // Strike, USD per coin.
   double strike;
@@ -150,7 +152,8 @@ typedef struct {
 
 // A market snapshot as plain arrays, for callers without JSON.
 typedef struct {
-  // Valuation time, milliseconds since the Unix epoch.
+  // Valuation time, milliseconds since the Unix epoch (years 0000 to 9999, else
+  // `MARGIN_STATUS_BAD_TIME`: times near the `int64_t` limits would wrap times to expiry).
   int64_t valuation_time_ms;
   // `underlying_count` underlyings.
   const margin_underlying *underlyings;

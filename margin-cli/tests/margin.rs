@@ -504,9 +504,52 @@ fn absurd_market_numbers_are_bad_input_naming_the_instrument() {
         "huge-forward-portfolio.json",
         &pf(r#"{"instrument": "BTC-PERPETUAL", "size": 10}"#),
     );
+    // The plausibility bounds catch it when the market is read, naming the field ...
     fails_with(
         &["compute", "--portfolio", s(&p), "--market", s(&mk)],
+        &[
+            "huge-forward.json: `underlyings.BTC.forwards[\"2026-09-25T08:00:00Z\"]`: \
+             implausible forward 1e308 (expected at most 1e12 USD per coin",
+        ],
+    );
+    // ... and when the user insists, the overflow is still bad input naming the instrument.
+    fails_with(
+        &[
+            "compute",
+            "--portfolio",
+            s(&p),
+            "--market",
+            s(&mk),
+            "--allow-implausible-market",
+        ],
         &["BTC-25SEP26", "cannot price the scenarios"],
+    );
+}
+
+/// Issue 13: a vol in percent (46.0) is rejected on every command taking `--market`, and
+/// accepted with `--allow-implausible-market`.
+#[test]
+fn implausible_market_is_rejected_unless_allowed() {
+    let text = std::fs::read_to_string(example("market.json"))
+        .unwrap()
+        .replacen("\"mark_iv\": 0.46", "\"mark_iv\": 46.0", 1);
+    let mk = temp_file("percent-vol.json", &text);
+    let p = example("portfolio-btc.json");
+    let expected = "percent-vol.json: `instruments[\"BTC-25SEP26-90000-C\"].mark_iv`: \
+                    implausible implied vol 46 (expected a decimal vol of at most 5.0 (500 %)";
+    fails_with(
+        &["compute", "--portfolio", s(&p), "--market", s(&mk)],
+        &[expected],
+    );
+    fails_with(&["price", "--market", s(&mk)], &[expected]);
+    let ok = margin()
+        .args(["price", "--market", s(&mk), "--allow-implausible-market"])
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
     );
 }
 
@@ -664,7 +707,7 @@ fn bad_inputs_exit_1_with_one_line_naming_the_problem() {
             "--out",
             "/nonexistent/dir/o.jsonl",
         ],
-        &["/nonexistent/dir/o.jsonl.tmp", "cannot write"],
+        &["/nonexistent/dir/o.jsonl.", ".tmp: cannot write"],
     );
 }
 
@@ -686,4 +729,92 @@ fn grid_model_file_with_price_moves_is_used() {
     // Inverse perpetual, 1 coin, entered at the mark P: P&L at −10 % is 1 − P/(0.9P) = −1/9 coin.
     let loss = doc["components"]["worst_case"].as_f64().unwrap();
     assert!((loss - 1.0 / 9.0).abs() < 1e-12, "{loss}");
+}
+
+/// Issue 13: `batch --out` equal to `--accounts` is refused before any work, the input kept.
+#[test]
+fn batch_refuses_to_overwrite_its_accounts() {
+    let text = std::fs::read_to_string(example("accounts.jsonl")).unwrap();
+    let acc = temp_file("same-accounts.jsonl", &text);
+    let dir = temp_dir();
+    let spelled = dir.join(".").join("same-accounts.jsonl");
+    fails_with(
+        &[
+            "batch",
+            "--accounts",
+            s(&acc),
+            "--market",
+            s(&example("market.json")),
+            "--out",
+            s(&spelled),
+        ],
+        &[&format!(
+            "--out {} would overwrite the accounts file {}",
+            spelled.display(),
+            acc.display()
+        )],
+    );
+    assert_eq!(std::fs::read_to_string(&acc).unwrap(), text);
+    assert!(!dir.join("same-accounts.jsonl.tmp").exists());
+}
+
+/// Issue 13: a non-finite margin (SPAN `im_ratio` = 1e308 through the model override path) is
+/// never reported as a result: compute and whatif exit 1, a batch line is an error line.
+#[test]
+fn non_finite_margins_are_errors_not_results() {
+    let model = temp_file(
+        "huge-im-ratio.json",
+        r#"{"preset": "span16", "params": {"im_ratio": 1e308}}"#,
+    );
+    let p = temp_file(
+        "huge-im-portfolio.json",
+        &pf(r#"{"instrument": "BTC-PERPETUAL", "size": 1000}"#),
+    );
+    let mk = example("market.json");
+    let base = [
+        "--portfolio",
+        s(&p),
+        "--market",
+        s(&mk),
+        "--model",
+        s(&model),
+    ];
+    let expected = format!(
+        "{}: initial margin overflowed to a non-finite value",
+        p.display()
+    );
+    for extra in [&[][..], &["--json"][..]] {
+        let mut args = vec!["compute"];
+        args.extend(base);
+        args.extend(extra);
+        fails_with(&args, &[&expected]);
+    }
+    let mut args = vec!["whatif"];
+    args.extend(base);
+    args.extend(["--order", "BTC-PERPETUAL:1"]);
+    fails_with(&args, &[&expected]);
+    // Batch: the account's line is an error, counted as one.
+    let acc = temp_file(
+        "huge-im-accounts.jsonl",
+        &format!(
+            "{}\n",
+            pf(r#"{"instrument": "BTC-PERPETUAL", "size": 1000}"#)
+        ),
+    );
+    let out = temp_dir().join("huge-im-out.jsonl");
+    let run = margin()
+        .args(["batch", "--accounts", s(&acc), "--market", s(&mk)])
+        .args(["--model", s(&model), "--out", s(&out)])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(String::from_utf8_lossy(&run.stdout).contains("1 accounts (1 errors)"));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "{\"account\":\"X\",\"line\":1,\"error\":\"initial margin overflowed to a non-finite value\"}\n"
+    );
 }

@@ -19,6 +19,9 @@ pub enum SymbolError {
     BadRight,
     /// The symbol has the wrong number of `-` separated parts.
     BadShape,
+    /// A linear contract is quoted in a currency the engine does not model: linear values are
+    /// taken as USD, so the quote must be one of [`crate::instrument::USD_STABLECOINS`].
+    UnsupportedQuote,
 }
 
 /// Every failure the core reports. Each variant carries enough to find the offending input.
@@ -164,6 +167,11 @@ impl fmt::Display for SymbolError {
             SymbolError::BadRight => "bad option right (expected C or P)",
             SymbolError::BadShape => {
                 "bad shape (expected BTC-PERPETUAL, BTC-27MAR26 or BTC-27MAR26-90000-C)"
+            }
+            SymbolError::UnsupportedQuote => {
+                "unsupported quote currency (a linear contract must be quoted in a USD \
+                 stablecoin the engine supports: USDC or USDT; coin-quoted contracts such as \
+                 BTC_BTC-PERPETUAL or ETH_BTC-... are not modelled)"
             }
         })
     }

@@ -10,7 +10,11 @@
 //! | `BTC-27MAR26` / `BTC_USDC-27MAR26` | inverse / linear future, expiring 08:00 UTC |
 //! | `BTC-27MAR26-90000-C` / `SOL_USDC-27MAR26-142d5-P` | inverse / linear European option (`d` is the decimal point) |
 //!
-//! Inverse products are valued and settled in the coin; linear ones in the quote currency.
+//! Inverse products are valued and settled in the coin; linear ones in the quote currency,
+//! which the engine values as USD — so the quote must be a USD stablecoin it supports
+//! ([`USD_STABLECOINS`]: `USDC`, `USDT`). A coin-quoted symbol (`BTC_BTC-PERPETUAL`,
+//! `ETH_BTC-…`, `BTC_DOGE-PERPETUAL`) is rejected with [`SymbolError::UnsupportedQuote`]
+//! rather than valued in USD and labelled in the coin.
 //! One unit of any instrument refers to one coin of the underlying.
 
 use crate::error::{Error, SymbolError};
@@ -22,6 +26,8 @@ pub const ASSET_CAPACITY: usize = 10;
 const MONTHS: [&[u8; 3]; 12] = [
     b"JAN", b"FEB", b"MAR", b"APR", b"MAY", b"JUN", b"JUL", b"AUG", b"SEP", b"OCT", b"NOV", b"DEC",
 ];
+/// The quote currencies of linear contracts: USD stablecoins, valued 1:1 as USD.
+pub const USD_STABLECOINS: [&str; 2] = ["USDC", "USDT"];
 /// Deribit expiries fall at 08:00 UTC.
 pub const EXPIRY_HOUR_UTC: u32 = 8;
 
@@ -139,12 +145,14 @@ impl Instrument {
                 Asset::new(head).ok_or(SymbolError::BadUnderlying)?,
                 Settlement::Inverse,
             ),
-            Some((u, q)) => (
-                Asset::new(u).ok_or(SymbolError::BadUnderlying)?,
-                Settlement::Linear {
-                    quote: Asset::new(q).ok_or(SymbolError::BadQuote)?,
-                },
-            ),
+            Some((u, q)) => {
+                let underlying = Asset::new(u).ok_or(SymbolError::BadUnderlying)?;
+                let quote = Asset::new(q).ok_or(SymbolError::BadQuote)?;
+                if !USD_STABLECOINS.contains(&quote.as_str()) {
+                    return Err(SymbolError::UnsupportedQuote.into());
+                }
+                (underlying, Settlement::Linear { quote })
+            }
         };
         let kind = match (parts.next(), parts.next(), parts.next(), parts.next()) {
             (None, ..) => Kind::Spot,
@@ -339,6 +347,8 @@ mod tests {
                 .is_inverse()
         );
         assert_eq!(Instrument::parse("BTC").unwrap().kind, Kind::Spot);
+        let usdt = Instrument::parse("BTC_USDT-PERPETUAL").unwrap();
+        assert_eq!(usdt.settlement_currency().as_str(), "USDT");
         let sol = Instrument::parse("SOL_USDC-5JAN26-142d5-P").unwrap();
         assert!(matches!(sol.kind, Kind::Option { strike, .. } if strike == 142.5));
     }
@@ -378,6 +388,12 @@ mod tests {
             ("BTC-27MAR26-90000", BadShape),
             ("BTC-27MAR26-90000-C-X", BadShape),
             ("VERYLONGCOIN1-PERPETUAL", BadUnderlying),
+            // Issue 13: linear contracts quoted in a coin are not modelled.
+            ("BTC_BTC-PERPETUAL", UnsupportedQuote),
+            ("ETH_BTC-25SEP26-3000-C", UnsupportedQuote),
+            ("BTC_DOGE-PERPETUAL", UnsupportedQuote),
+            ("ETH_BTC", UnsupportedQuote),
+            ("BTC_USD-PERPETUAL", UnsupportedQuote),
         ];
         for (s, e) in cases {
             assert_eq!(Instrument::parse(s), Err(Error::Symbol(e)), "{s}");

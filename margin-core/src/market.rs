@@ -93,6 +93,7 @@ impl UnderlyingMarket<'_> {
         positive(self.perpetual_price, "perpetual price")?;
         finite(self.rate, "rate")?;
         for (i, f) in self.forwards.iter().enumerate() {
+            f.expiry.checked()?;
             positive(f.price, "forward")?;
             if i > 0 && self.forwards[i - 1].expiry >= f.expiry {
                 return Err(Error::Unsorted {
@@ -102,6 +103,7 @@ impl UnderlyingMarket<'_> {
             }
         }
         for (i, q) in self.vols.iter().enumerate() {
+            q.expiry.checked()?;
             positive(q.strike, "strike")?;
             positive(q.vol, "implied volatility")?;
             if i > 0 && self.vols[i - 1].key_cmp(q.expiry, q.strike, q.right) != Ordering::Less {
@@ -146,12 +148,14 @@ pub struct MarketSnapshot<'a> {
 }
 
 impl<'a> MarketSnapshot<'a> {
-    /// Checks every number (finite, positive where required), the sort order of forwards and
-    /// vols, and that each underlying appears once.
+    /// Checks every number (finite, positive where required), every time (within
+    /// [`Timestamp::MIN_SUPPORTED`]..=[`Timestamp::MAX_SUPPORTED`], else [`Error::BadTime`]),
+    /// the sort order of forwards and vols, and that each underlying appears once.
     pub fn new(
         valuation_time: Timestamp,
         underlyings: &'a [UnderlyingMarket<'a>],
     ) -> Result<Self, Error> {
+        valuation_time.checked()?;
         for (i, u) in underlyings.iter().enumerate() {
             if underlyings[..i].iter().any(|v| v.asset == u.asset) {
                 return Err(Error::Duplicate {

@@ -15,6 +15,23 @@ const MS_PER_DAY: i64 = 86_400_000;
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
+    /// Earliest instant the engine accepts: 0000-01-01T00:00:00Z.
+    pub const MIN_SUPPORTED: Timestamp = Timestamp(-62_167_219_200_000);
+    /// Latest instant the engine accepts: 9999-12-31T23:59:59.999Z. Between the two bounds
+    /// every difference of timestamps fits an `i64`, so no time to expiry can wrap.
+    pub const MAX_SUPPORTED: Timestamp = Timestamp(253_402_300_799_999);
+
+    /// `self` if it lies within [`Timestamp::MIN_SUPPORTED`, `Timestamp::MAX_SUPPORTED`]
+    /// (years 0000 to 9999, what ISO-8601 can write), else [`Error::BadTime`]. Timestamps
+    /// given as raw milliseconds (the C ABI) pass through this check.
+    pub fn checked(self) -> Result<Timestamp, Error> {
+        if (Self::MIN_SUPPORTED..=Self::MAX_SUPPORTED).contains(&self) {
+            Ok(self)
+        } else {
+            Err(Error::BadTime)
+        }
+    }
+
     /// The instant at `hour`:00 UTC on the civil date `year-month-day`, or `None` if the date does not exist.
     pub fn from_civil(year: i64, month: u32, day: u32, hour: u32) -> Option<Timestamp> {
         if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) || hour > 23 {
@@ -30,8 +47,10 @@ impl Timestamp {
     }
 
     /// Years from `self` to `later` (negative if `later` is earlier), on a 365-day year.
+    /// The difference is taken in `i128`, so even timestamps outside the supported range
+    /// never wrap (for supported ones the result is the same bits as an `i64` difference).
     pub fn years_until(self, later: Timestamp) -> f64 {
-        (later.0 - self.0) as f64 / MS_PER_YEAR
+        (i128::from(later.0) - i128::from(self.0)) as f64 / MS_PER_YEAR
     }
 
     /// Parses ISO-8601 UTC: `2026-08-22T15:33:51Z`, `2026-08-22T15:33:51.683630+00:00`, or a
@@ -169,6 +188,41 @@ mod tests {
         );
         assert_eq!(Timestamp::from_civil(2026, 2, 29, 0), None);
         assert!(Timestamp::from_civil(2028, 2, 29, 0).is_some());
+    }
+
+    /// Issue 13: the supported range is exactly years 0000..=9999, and a time to expiry
+    /// between extreme timestamps does not wrap to the wrong sign.
+    #[test]
+    fn supported_range_and_no_wrapping() {
+        assert_eq!(
+            Timestamp::from_civil(0, 1, 1, 0),
+            Some(Timestamp::MIN_SUPPORTED)
+        );
+        assert_eq!(
+            Timestamp::from_civil(10_000, 1, 1, 0).map(|t| Timestamp(t.0 - 1)),
+            Some(Timestamp::MAX_SUPPORTED)
+        );
+        assert_eq!(
+            Timestamp::MAX_SUPPORTED.to_string(),
+            "9999-12-31T23:59:59.999Z"
+        );
+        for t in [
+            Timestamp::MIN_SUPPORTED,
+            Timestamp(0),
+            Timestamp::MAX_SUPPORTED,
+        ] {
+            assert_eq!(t.checked(), Ok(t));
+        }
+        for t in [
+            Timestamp(i64::MIN),
+            Timestamp(Timestamp::MIN_SUPPORTED.0 - 1),
+            Timestamp(Timestamp::MAX_SUPPORTED.0 + 1),
+            Timestamp(i64::MAX),
+        ] {
+            assert_eq!(t.checked(), Err(Error::BadTime));
+        }
+        assert!(Timestamp(i64::MIN).years_until(Timestamp(i64::MAX)) > 0.0);
+        assert!(Timestamp(i64::MAX).years_until(Timestamp(i64::MIN)) < 0.0);
     }
 
     #[test]

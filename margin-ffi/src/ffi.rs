@@ -5,7 +5,7 @@
 
 use crate::account::AccountState;
 use crate::engine::{self, Engine};
-use crate::status::{self, Failure, margin_status};
+use crate::status::{self, Detail, Failure, margin_status};
 use margin_core::account::{self as core_account, Account, MAX_UNDERLYINGS, Margin, Status};
 use margin_core::io::{MarketData, UnderlyingData};
 use margin_core::market::{Forward, MarketSnapshot, PricingInputs, UnderlyingMarket, VolQuote};
@@ -64,7 +64,8 @@ pub struct margin_param {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct margin_forward {
-    /// Expiry, milliseconds since the Unix epoch.
+    /// Expiry, milliseconds since the Unix epoch (years 0000 to 9999, else
+    /// `MARGIN_STATUS_BAD_TIME`).
     pub expiry_ms: i64,
     /// Forward price, USD per coin.
     pub price: f64,
@@ -84,7 +85,8 @@ pub enum margin_right {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct margin_vol {
-    /// Expiry, milliseconds since the Unix epoch.
+    /// Expiry, milliseconds since the Unix epoch (years 0000 to 9999, else
+    /// `MARGIN_STATUS_BAD_TIME`).
     pub expiry_ms: i64,
     /// Strike, USD per coin.
     pub strike: f64,
@@ -121,7 +123,8 @@ pub struct margin_underlying {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct margin_market {
-    /// Valuation time, milliseconds since the Unix epoch.
+    /// Valuation time, milliseconds since the Unix epoch (years 0000 to 9999, else
+    /// `MARGIN_STATUS_BAD_TIME`: times near the `int64_t` limits would wrap times to expiry).
     pub valuation_time_ms: i64,
     /// `underlying_count` underlyings.
     pub underlyings: *const margin_underlying,
@@ -263,6 +266,7 @@ unsafe fn out_arg<'a, T>(p: *mut T) -> Result<&'a mut MaybeUninit<T>, margin_sta
 ///
 /// SAFETY: a non-null `p` must point to `n` writable `T`s, unaliased, for `'a`.
 unsafe fn slice_out<'a, T>(p: *mut T, n: usize) -> Result<&'a mut [MaybeUninit<T>], margin_status> {
+    count::<T>(n)?;
     if n == 0 {
         Ok(&mut [])
     } else if p.is_null() {
@@ -277,6 +281,7 @@ unsafe fn slice_out<'a, T>(p: *mut T, n: usize) -> Result<&'a mut [MaybeUninit<T
 ///
 /// SAFETY: as [`slice_out`].
 unsafe fn zeroed_workspace<'a>(p: *mut f64, n: usize) -> Result<&'a mut [f64], margin_status> {
+    count::<f64>(n)?;
     if n == 0 {
         Ok(&mut [])
     } else if p.is_null() {
@@ -290,10 +295,23 @@ unsafe fn zeroed_workspace<'a>(p: *mut f64, n: usize) -> Result<&'a mut [f64], m
     }
 }
 
-/// `(p, n)` as a slice; NULL is accepted when `n` is 0.
+/// `n` if an array of `n` `T`s can exist at all (at most `isize::MAX` bytes), else
+/// `InvalidArgument`: a count that no memory could hold is a bad argument, checked before
+/// anything is read or allocated.
+fn count<T>(n: usize) -> Result<usize, margin_status> {
+    if n > isize::MAX as usize / std::mem::size_of::<T>().max(1) {
+        Err(margin_status::InvalidArgument)
+    } else {
+        Ok(n)
+    }
+}
+
+/// `(p, n)` as a slice; NULL is accepted when `n` is 0; an impossible `n` is
+/// `InvalidArgument` (see [`count`]).
 ///
 /// SAFETY: a non-null `p` must point to `n` valid `T`s for `'a`.
 unsafe fn slice<'a, T>(p: *const T, n: usize) -> Result<&'a [T], margin_status> {
+    count::<T>(n)?;
     if n == 0 {
         Ok(&[])
     } else if p.is_null() {
@@ -367,7 +385,7 @@ unsafe fn model(
     let name = unsafe { text(name) }?;
     // SAFETY: forwarded to the caller.
     let params = unsafe { slice(params, param_count) }?;
-    let mut overrides = Vec::with_capacity(params.len());
+    let mut overrides = Vec::new();
     for p in params {
         // SAFETY: forwarded to the caller.
         overrides.push((unsafe { text(p.name) }?, p.value));
@@ -399,8 +417,11 @@ fn vol_quote(v: &margin_vol) -> Result<VolQuote, margin_status> {
     })
 }
 
-fn result(m: &Margin) -> margin_result {
-    margin_result {
+/// The C form of a margin; a non-finite number in it is `MARGIN_STATUS_OVERFLOW`, never a
+/// success (`finite_margin`).
+fn result(m: &Margin) -> Result<margin_result, Error> {
+    let m = margin_core::io::engine::finite_margin(m)?;
+    Ok(margin_result {
         initial_margin: m.initial,
         maintenance_margin: m.maintenance,
         equity: m.equity,
@@ -414,7 +435,7 @@ fn result(m: &Margin) -> margin_result {
         },
         worst_scenario: m.worst.index,
         worst_loss: m.worst.loss,
-    }
+    })
 }
 
 /// Hands a new engine to C.
@@ -583,7 +604,8 @@ pub unsafe extern "C" fn margin_engine_new(
         let m = unsafe { arg(market) }?;
         // SAFETY: the caller's contract.
         let raw = unsafe { slice(m.underlyings, m.underlying_count) }?;
-        let mut underlyings = Vec::with_capacity(raw.len());
+        // Grown as read, never preallocated from a caller's count.
+        let mut underlyings = Vec::new();
         for u in raw {
             // SAFETY: the caller's contract.
             let forwards = unsafe { slice(u.forwards, u.forward_count) }?;
@@ -604,7 +626,7 @@ pub unsafe extern "C" fn margin_engine_new(
         let instruments = if symbols.is_empty() {
             None
         } else {
-            let mut list = Vec::with_capacity(symbols.len());
+            let mut list = Vec::new();
             for &s in symbols {
                 // SAFETY: the caller's contract.
                 list.push(Instrument::parse(unsafe { text(s) }?)?);
@@ -616,6 +638,13 @@ pub unsafe extern "C" fn margin_engine_new(
             underlyings,
             instruments: Vec::new(),
         };
+        // The readers' plausibility bounds (vol <= 5, |rate| <= 0.5, forwards within
+        // [0.5, 2] x index, prices <= 1e12) hold for arrays too.
+        margin_core::io::check_plausible_market(&data, std::path::Path::new("<market arrays>"))
+            .map_err(|e| Failure {
+                status: margin_status::BadNumber,
+                detail: Detail::Text(e.to_string()),
+            })?;
         // SAFETY: the caller's contract.
         let model = unsafe { model(model_name, params, param_count) }?;
         // SAFETY: the caller's contract.
@@ -798,6 +827,11 @@ pub unsafe extern "C" fn margin_engine_compute_batch(
             let mut one = || -> Result<margin_result, margin_status> {
                 // SAFETY: the caller's contract.
                 let currency = asset(unsafe { text(a.currency) }?)?;
+                // An account holds each instrument at most once, so more positions than the
+                // engine has instruments is a bad count (checked before reading or reserving).
+                if a.position_count > e.inner.arrays().len() {
+                    return Err(margin_status::InvalidArgument);
+                }
                 // SAFETY: the caller's contract.
                 let raw = unsafe { slice(a.positions, a.position_count) }?;
                 positions.clear();
@@ -808,7 +842,7 @@ pub unsafe extern "C" fn margin_engine_compute_batch(
                 let m = e
                     .inner
                     .margin(currency, a.equity, &positions, &mut scratch)?;
-                Ok(result(&m))
+                Ok(result(&m)?)
             };
             match one() {
                 Ok(r) => {
@@ -1004,7 +1038,7 @@ pub unsafe extern "C" fn margin_account_compute(
     ffi_guard!({
         // SAFETY: the caller's contract.
         let (a, out) = unsafe { (arg_mut(account)?, out_arg(out)?) };
-        out.write(result(a.inner.compute()?));
+        out.write(result(a.inner.compute()?)?);
         Ok(())
     })
 }
@@ -1025,7 +1059,7 @@ pub unsafe extern "C" fn margin_account_what_if(
     ffi_guard!({
         // SAFETY: the caller's contract.
         let (a, out) = unsafe { (arg_mut(account)?, out_arg(out)?) };
-        out.write(result(&a.inner.what_if(id, size)?));
+        out.write(result(&a.inner.what_if(id, size)?)?);
         Ok(())
     })
 }
@@ -1068,6 +1102,9 @@ pub unsafe extern "C" fn margin_account_line_item(
         let (a, out_value) = unsafe { (arg(account)?, out_arg(out_value)?) };
         let m = a.inner.last().ok_or(margin_status::NotComputed)?;
         let item = m.components.get(index).ok_or(margin_status::OutOfRange)?;
+        if !item.value.is_finite() {
+            return Err(Error::Overflow { what: item.name }.into());
+        }
         // SAFETY: the caller's contract.
         unsafe { copy_text(item.name, name, name_len, out_name_len) }?;
         out_value.write(item.value);
@@ -1097,7 +1134,14 @@ pub unsafe extern "C" fn margin_account_scenario_pnl(
         let out = unsafe { slice_out(out, len) }?;
         let out = out.get_mut(..n).ok_or(margin_status::Capacity)?;
         for (s, cell) in out.iter_mut().enumerate() {
-            cell.write(a.inner.scenario_pnl(s).ok_or(margin_status::NotComputed)?);
+            let pnl = a.inner.scenario_pnl(s).ok_or(margin_status::NotComputed)?;
+            if !pnl.is_finite() {
+                return Err(Error::Overflow {
+                    what: "scenario P&L",
+                }
+                .into());
+            }
+            cell.write(pnl);
         }
         count.write(n);
         Ok(())
@@ -1195,7 +1239,9 @@ pub struct margin_symbol_position {
 /// `(position_count + 8) × 128` (risk rows plus per-underlying scenario P&L).
 #[unsafe(no_mangle)]
 pub extern "C" fn margin_noalloc_workspace_len(position_count: usize) -> usize {
-    position_count.saturating_add(MAX_UNDERLYINGS) * MAX_SCENARIOS
+    position_count
+        .saturating_add(MAX_UNDERLYINGS)
+        .saturating_mul(MAX_SCENARIOS)
 }
 
 /// Margin of one account from caller arrays alone, without a heap: the market as plain
@@ -1224,6 +1270,13 @@ pub unsafe extern "C" fn margin_noalloc_margin(
     ffi_guard!({
         // SAFETY: the caller's contract (every unsafe block below).
         let (m, out) = unsafe { (arg(market)?, out_arg(out)?) };
+        // Counts beyond the fixed capacities are refused before anything is read: an
+        // impossible count is InvalidArgument (`count`), a merely large one Capacity.
+        count::<margin_symbol_position>(position_count)?;
+        count::<margin_underlying>(m.underlying_count)?;
+        if position_count > MARGIN_NOALLOC_MAX_POSITIONS || m.underlying_count > MAX_UNDERLYINGS {
+            return Err(margin_status::Capacity.into());
+        }
         let raw_underlyings = unsafe { slice(m.underlyings, m.underlying_count) }?;
         let raw_positions = unsafe { slice(positions, position_count) }?;
         let workspace = unsafe { zeroed_workspace(workspace, workspace_len) }?;
@@ -1244,6 +1297,13 @@ pub unsafe extern "C" fn margin_noalloc_margin(
         type Entry<'u> = (&'u margin_underlying, Asset, [usize; 4]);
         let mut entries: heapless::Vec<Entry<'_>, MAX_UNDERLYINGS> = heapless::Vec::new();
         for u in raw_underlyings {
+            count::<margin_forward>(u.forward_count)?;
+            count::<margin_vol>(u.vol_count)?;
+            if u.forward_count > MARGIN_NOALLOC_MAX_FORWARDS
+                || u.vol_count > MARGIN_NOALLOC_MAX_VOLS
+            {
+                return Err(full().into());
+            }
             let (f0, v0) = (forwards.len(), vols.len());
             for f in unsafe { slice(u.forwards, u.forward_count) }? {
                 forwards.push(forward(f)).map_err(|_| full())?;
@@ -1309,7 +1369,7 @@ pub unsafe extern "C" fn margin_noalloc_margin(
         let acct = Account::new(&arrays, currency, equity, &held)?;
         out.write(result(&core_account::margin(
             &arrays, &model, &acct, scratch,
-        )?));
+        )?)?);
         Ok(())
     })
 }

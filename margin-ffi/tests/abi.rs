@@ -639,3 +639,296 @@ fn a_market_listing_expired_instruments_builds_and_names_them() {
         margin_engine_free(e);
     }
 }
+
+/// A one-coin market as arrays: BTC index 77,000, one forward and one call vol.
+struct ArraysMarket {
+    forwards: [margin_forward; 1],
+    vols: [margin_vol; 1],
+    underlying: margin_underlying,
+}
+
+const SEP26: i64 = 1_790_323_200_000; // 2026-09-25T08:00:00Z
+const NOW: i64 = 1_787_412_831_000; // 2026-08-22T15:33:51Z
+
+impl ArraysMarket {
+    fn new() -> Box<ArraysMarket> {
+        let mut m = Box::new(ArraysMarket {
+            forwards: [margin_forward {
+                expiry_ms: SEP26,
+                price: 77_400.0,
+            }],
+            vols: [margin_vol {
+                expiry_ms: SEP26,
+                strike: 80_000.0,
+                right: 0,
+                vol: 0.4,
+            }],
+            underlying: margin_underlying {
+                asset: c"BTC".as_ptr(),
+                index_price: 77_000.0,
+                perpetual_price: 77_000.0,
+                rate: 0.0,
+                forwards: ptr::null(),
+                forward_count: 1,
+                vols: ptr::null(),
+                vol_count: 1,
+            },
+        });
+        m.underlying.forwards = m.forwards.as_ptr();
+        m.underlying.vols = m.vols.as_ptr();
+        m
+    }
+
+    fn market(&self, valuation_time_ms: i64) -> margin_market {
+        margin_market {
+            valuation_time_ms,
+            underlyings: &self.underlying,
+            underlying_count: 1,
+            symbols: ptr::null(),
+            symbol_count: 0,
+        }
+    }
+
+    fn engine(&self, valuation_time_ms: i64) -> Result<*mut margin_engine, margin_status> {
+        let m = self.market(valuation_time_ms);
+        let mut e = ptr::null_mut();
+        // SAFETY: valid pointers.
+        match unsafe { margin_engine_new(&m, c"deribit-btc".as_ptr(), ptr::null(), 0, &mut e) } {
+            margin_status::Ok => Ok(e),
+            s => Err(s),
+        }
+    }
+
+    fn noalloc(
+        &self,
+        valuation_time_ms: i64,
+        positions: &[margin_symbol_position],
+        n: usize,
+    ) -> margin_status {
+        let m = self.market(valuation_time_ms);
+        let mut workspace = vec![0.0; margin_noalloc_workspace_len(positions.len())];
+        let mut r = zero();
+        // SAFETY: valid pointers; `n` may exceed the array, which must be refused unread.
+        unsafe {
+            margin_noalloc_margin(
+                &m,
+                c"deribit-btc".as_ptr(),
+                ptr::null(),
+                0,
+                c"BTC".as_ptr(),
+                1.0,
+                positions.as_ptr(),
+                n,
+                workspace.as_mut_ptr(),
+                workspace.len(),
+                &mut r,
+            )
+        }
+    }
+}
+
+/// Issue 13: timestamps near the i64 limits are MARGIN_STATUS_BAD_TIME (they used to wrap
+/// the time to expiry negative: a short call got IM 0 with status OK).
+#[test]
+fn out_of_range_times_are_bad_time() {
+    let mut market = ArraysMarket::new();
+    let e = market.engine(NOW).unwrap();
+    // SAFETY: a live engine.
+    unsafe { margin_engine_free(e) };
+    let short_call = [margin_symbol_position {
+        symbol: c"BTC-25SEP26-80000-C".as_ptr(),
+        size: -1.0,
+    }];
+    assert_eq!(market.noalloc(NOW, &short_call, 1), margin_status::Ok);
+    for t in [
+        i64::MIN,
+        i64::MIN + 1,
+        -62_167_219_200_001,
+        253_402_300_800_000,
+        i64::MAX,
+    ] {
+        assert_eq!(market.engine(t).err(), Some(margin_status::BadTime), "{t}");
+        assert!(
+            last_error().contains("invalid or out-of-range time"),
+            "{}",
+            last_error()
+        );
+        assert_eq!(
+            market.noalloc(t, &short_call, 1),
+            margin_status::BadTime,
+            "{t}"
+        );
+    }
+    // An expiry at the limits is refused too.
+    market.forwards[0].expiry_ms = i64::MAX;
+    market.vols[0].expiry_ms = i64::MAX;
+    assert_eq!(market.engine(NOW).err(), Some(margin_status::BadTime));
+}
+
+/// Issue 13: a count no memory could hold, or more positions than an engine has instruments,
+/// is MARGIN_STATUS_INVALID_ARGUMENT, never MARGIN_STATUS_PANIC (nor an abort).
+#[test]
+fn huge_counts_are_invalid_arguments() {
+    let market = ArraysMarket::new();
+    let e = market.engine(NOW).unwrap();
+    let one = [margin_position {
+        instrument: 0,
+        size: 1.0,
+    }];
+    for n in [usize::MAX, isize::MAX as usize, 1 << 40, 4] {
+        let accounts = [margin_batch_account {
+            currency: c"BTC".as_ptr(),
+            equity: 1.0,
+            positions: one.as_ptr(),
+            position_count: n,
+        }];
+        let mut results = [zero()];
+        let mut statuses = [margin_status::Ok];
+        // SAFETY: valid pointers; the count is refused before the array is read.
+        ok(unsafe {
+            margin_engine_compute_batch(
+                e,
+                accounts.as_ptr(),
+                1,
+                results.as_mut_ptr(),
+                statuses.as_mut_ptr(),
+            )
+        });
+        assert_eq!(statuses[0], margin_status::InvalidArgument, "{n}");
+    }
+    // The account count itself.
+    let mut results = [zero()];
+    let mut statuses = [margin_status::Ok];
+    // SAFETY: valid pointers; the count is refused before anything is read.
+    let s = unsafe {
+        margin_engine_compute_batch(
+            e,
+            ptr::null::<margin_batch_account>().wrapping_add(1),
+            usize::MAX,
+            results.as_mut_ptr(),
+            statuses.as_mut_ptr(),
+        )
+    };
+    assert_eq!(s, margin_status::InvalidArgument);
+    // The allocation-free call: impossible counts are invalid, large ones over capacity.
+    let p = [margin_symbol_position {
+        symbol: c"BTC-25SEP26-80000-C".as_ptr(),
+        size: -1.0,
+    }];
+    assert_eq!(
+        market.noalloc(NOW, &p, usize::MAX),
+        margin_status::InvalidArgument
+    );
+    assert_eq!(market.noalloc(NOW, &p, 1 << 40), margin_status::Capacity);
+    assert_eq!(margin_noalloc_workspace_len(usize::MAX), usize::MAX);
+    // SAFETY: a live engine.
+    unsafe { margin_engine_free(e) };
+}
+
+/// Issue 13: the market plausibility bounds hold for markets given as arrays.
+#[test]
+fn implausible_array_markets_are_bad_numbers() {
+    let mut market = ArraysMarket::new();
+    market.vols[0].vol = 46.0;
+    assert_eq!(market.engine(NOW).err(), Some(margin_status::BadNumber));
+    assert_eq!(
+        last_error(),
+        "a number is not finite, not positive, or out of range: <market arrays>: \
+         `underlyings[BTC].vols[2026-09-25T08:00:00Z 80000 Call]`: implausible implied vol 46 \
+         (expected a decimal vol of at most 5.0 (500 %), e.g. 0.46 for 46 %; set \
+         `allow_implausible` / pass --allow-implausible-market if this is really meant)"
+    );
+    let mut market = ArraysMarket::new();
+    market.underlying.rate = 800.0;
+    assert_eq!(market.engine(NOW).err(), Some(margin_status::BadNumber));
+    assert!(
+        last_error().contains("`underlyings[BTC].rate`: implausible rate 800"),
+        "{}",
+        last_error()
+    );
+}
+
+/// Issue 13: a non-finite margin (SPAN `im_ratio` = 1e308 through the parameter overrides) is
+/// MARGIN_STATUS_OVERFLOW on every route, never MARGIN_STATUS_OK with `inf` in the result.
+#[test]
+fn non_finite_margins_are_overflow_not_ok() {
+    let params = [margin_param {
+        name: c"im_ratio".as_ptr(),
+        value: 1e308,
+    }];
+    let market = ArraysMarket::new();
+    let m = market.market(NOW);
+    let mut e = ptr::null_mut();
+    // SAFETY: valid pointers and lengths.
+    ok(unsafe { margin_engine_new(&m, c"span16".as_ptr(), params.as_ptr(), 1, &mut e) });
+    let perp = id(e, "BTC-PERPETUAL");
+    let mut a = ptr::null_mut();
+    let mut r = zero();
+    // SAFETY: valid pointers.
+    unsafe {
+        ok(margin_account_new(e, c"BTC".as_ptr(), &mut a));
+        ok(margin_account_set_equity(a, 1.0));
+        ok(margin_account_set_position(a, perp, 1000.0));
+        assert_eq!(margin_account_compute(a, &mut r), margin_status::Overflow);
+        assert_eq!(
+            last_error(),
+            "a computation overflowed: initial margin overflowed to a non-finite value"
+        );
+        assert_eq!(
+            margin_account_what_if(a, perp, 1.0, &mut r),
+            margin_status::Overflow
+        );
+    }
+    assert_eq!(r, zero(), "nothing written on failure");
+    let positions = [margin_position {
+        instrument: perp,
+        size: 1000.0,
+    }];
+    let accounts = [margin_batch_account {
+        currency: c"BTC".as_ptr(),
+        equity: 1.0,
+        positions: positions.as_ptr(),
+        position_count: 1,
+    }];
+    let mut results = [zero()];
+    let mut statuses = [margin_status::Ok];
+    // SAFETY: valid pointers and lengths.
+    ok(unsafe {
+        margin_engine_compute_batch(
+            e,
+            accounts.as_ptr(),
+            1,
+            results.as_mut_ptr(),
+            statuses.as_mut_ptr(),
+        )
+    });
+    assert_eq!(statuses, [margin_status::Overflow]);
+    // The allocation-free call.
+    let held = [margin_symbol_position {
+        symbol: c"BTC-PERPETUAL".as_ptr(),
+        size: 1000.0,
+    }];
+    let mut workspace = vec![0.0; margin_noalloc_workspace_len(1)];
+    // SAFETY: valid pointers and lengths.
+    let s = unsafe {
+        margin_noalloc_margin(
+            &m,
+            c"span16".as_ptr(),
+            params.as_ptr(),
+            1,
+            c"BTC".as_ptr(),
+            1.0,
+            held.as_ptr(),
+            1,
+            workspace.as_mut_ptr(),
+            workspace.len(),
+            &mut r,
+        )
+    };
+    assert_eq!(s, margin_status::Overflow);
+    // SAFETY: live handles, freed once.
+    unsafe {
+        margin_account_free(a);
+        margin_engine_free(e);
+    }
+}

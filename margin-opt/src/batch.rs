@@ -17,10 +17,19 @@
 //! next chunk is read. Memory stays flat in the number of accounts, and the output bytes do
 //! not depend on the number of threads.
 //!
-//! [`Batch::run_files`] writes to `OUT.tmp` and renames it to `OUT` only when every line is written,
-//! so a crash never leaves a half-written `OUT`.
+//! Data safety of [`Batch::run_files`]:
+//! * it refuses an `OUT` that is the accounts file, compared after canonicalising both paths
+//!   (and by device and inode on Unix, so a hard link counts), or whose temporary name is
+//!   the accounts file — the input is never truncated or replaced;
+//! * it writes to `OUT.<pid>.tmp` (created fresh, never truncating an existing file) and
+//!   renames it to `OUT` only when every line is written and synced, so a crash never leaves a
+//!   half-written `OUT`: the previous `OUT` stays untouched, and a leftover temporary names the
+//!   process that wrote it;
+//! * on any error (or panic) the temporary is removed;
+//! * a temporary `OUT.<pid>.tmp` left by a process that no longer runs (checked in `/proc`;
+//!   on systems without `/proc` nothing is removed) is deleted at the start of the next run.
 
-use margin_core::io::engine::{Universe, margin_portfolio, status_name};
+use margin_core::io::engine::{Universe, finite_margin, margin_portfolio, status_name};
 use margin_core::io::{FormatError, Location, parse_portfolio_json};
 use margin_core::risk::RiskArrays;
 use rayon::prelude::*;
@@ -101,6 +110,14 @@ impl Batch<'_> {
             &mut positions,
             scratch,
         ) {
+            // A non-finite margin is an error line, never a result (`null` in JSON).
+            Ok((_, m)) if finite_margin(&m).is_err() => {
+                let e = finite_margin(&m)
+                    .err()
+                    .map(|e| e.to_string())
+                    .unwrap_or_default();
+                error(Some(&portfolio.account), e)
+            }
             Ok((_, m)) => {
                 let ok = OkLine {
                     account: &portfolio.account,
@@ -165,23 +182,35 @@ impl Batch<'_> {
         }
     }
 
-    /// Runs the batch from file `accounts` to file `out` through `OUT.tmp` and a rename.
+    /// Runs the batch from file `accounts` to file `out` through `OUT.<pid>.tmp` and a rename
+    /// (see the module docs for what is refused and cleaned up).
     pub fn run_files(
         &self,
         accounts: &Path,
         out: &Path,
         progress: &dyn Fn(u64),
     ) -> Result<Summary, BatchError> {
+        check_paths(accounts, out)?;
         let input = File::open(accounts).map_err(|e| BatchError::Input {
             file: accounts.to_path_buf(),
             error: e,
         })?;
+        remove_stale_temporaries(out);
         let tmp = temporary_path(out);
         let output_error = |error| BatchError::Output {
             file: tmp.clone(),
             error,
         };
-        let file = File::create(&tmp).map_err(output_error)?;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(output_error)?;
+        // Removes the temporary on every way out but the final rename, panics included.
+        let mut guard = Temporary {
+            path: &tmp,
+            keep: false,
+        };
         let mut writer = BufWriter::with_capacity(1 << 20, file);
         let result = self
             .run(
@@ -203,28 +232,136 @@ impl Batch<'_> {
                     .map_err(output_error)?;
                 Ok(s)
             });
-        match result {
-            Ok(summary) => {
-                std::fs::rename(&tmp, out).map_err(|error| BatchError::Output {
-                    file: out.to_path_buf(),
-                    error,
-                })?;
-                Ok(summary)
-            }
-            Err(e) => {
-                drop(writer);
-                let _ = std::fs::remove_file(&tmp);
-                Err(e)
-            }
+        drop(writer);
+        let summary = result?;
+        std::fs::rename(&tmp, out).map_err(|error| BatchError::Output {
+            file: out.to_path_buf(),
+            error,
+        })?;
+        guard.keep = true;
+        Ok(summary)
+    }
+}
+
+/// A temporary output file, removed when dropped unless `keep`.
+struct Temporary<'p> {
+    path: &'p Path,
+    keep: bool,
+}
+
+impl Drop for Temporary<'_> {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_file(self.path);
         }
     }
 }
 
-/// `OUT.tmp` next to `OUT`.
+/// `OUT.<pid>.tmp` next to `OUT`, `<pid>` being this process's id.
 pub fn temporary_path(out: &Path) -> PathBuf {
+    temporary_path_of(out, std::process::id())
+}
+
+fn temporary_path_of(out: &Path, pid: u32) -> PathBuf {
     let mut name = out.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
+    name.push(format!(".{pid}.tmp"));
     out.with_file_name(name)
+}
+
+/// The pid in `name` if it is a temporary name of `out_name`: `OUT.<pid>.tmp`.
+fn temporary_pid(name: &str, out_name: &str) -> Option<u32> {
+    let digits = name
+        .strip_prefix(out_name)?
+        .strip_prefix('.')?
+        .strip_suffix(".tmp")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// `path` made absolute and free of `.`, `..` and symbolic links; for a file that does not
+/// exist yet, its directory is canonicalised and the name appended.
+fn canonical(path: &Path) -> Option<PathBuf> {
+    if let Ok(c) = path.canonicalize() {
+        return Some(c);
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    Some(dir.canonicalize().ok()?.join(path.file_name()?))
+}
+
+/// True when `a` and `b` are the same existing file (same device and inode on Unix).
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
+    let _ = (a, b);
+    false
+}
+
+/// Refuses an `out` that would overwrite `accounts`: the same file by canonical path (or
+/// inode), or `accounts` named like a temporary of `out` (`OUT.tmp`, `OUT.<pid>.tmp`).
+pub fn check_paths(accounts: &Path, out: &Path) -> Result<(), BatchError> {
+    let refuse = || BatchError::SameFile {
+        accounts: accounts.to_path_buf(),
+        out: out.to_path_buf(),
+    };
+    let (Some(acc), Some(dst)) = (canonical(accounts), canonical(out)) else {
+        // Unresolvable paths fail later with their own I/O error.
+        return Ok(());
+    };
+    if acc == dst || same_file(accounts, out) {
+        return Err(refuse());
+    }
+    if let (Some(acc_name), Some(out_name), true) = (
+        acc.file_name().and_then(|n| n.to_str()),
+        dst.file_name().and_then(|n| n.to_str()),
+        acc.parent() == dst.parent(),
+    ) {
+        if acc_name == format!("{out_name}.tmp") || temporary_pid(acc_name, out_name).is_some() {
+            return Err(refuse());
+        }
+    }
+    Ok(())
+}
+
+/// Whether process `pid` runs, when that can be known (`/proc` on Linux).
+fn process_alive(pid: u32) -> Option<bool> {
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return None;
+    }
+    Some(proc.join(pid.to_string()).exists())
+}
+
+/// Deletes `OUT.<pid>.tmp` files next to `out` whose process no longer runs.
+fn remove_stale_temporaries(out: &Path) {
+    let Some(out_name) = out.file_name().and_then(|n| n.to_str()) else {
+        return;
+    };
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| temporary_pid(n, out_name)) else {
+            continue;
+        };
+        if pid != std::process::id() && process_alive(pid) == Some(false) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Which side of a [`Batch::run`] stream failed.
@@ -250,6 +387,14 @@ impl std::error::Error for StreamError {}
 /// A batch that could not run to the end; no output file was left behind.
 #[derive(Debug)]
 pub enum BatchError {
+    /// `--out` names the accounts file (or a temporary name of it would): refused, so the
+    /// input is never truncated or replaced.
+    SameFile {
+        /// The accounts file.
+        accounts: PathBuf,
+        /// The output asked for.
+        out: PathBuf,
+    },
     /// The accounts file could not be read.
     Input {
         /// The file.
@@ -269,6 +414,13 @@ pub enum BatchError {
 impl fmt::Display for BatchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            BatchError::SameFile { accounts, out } => write!(
+                f,
+                "--out {} would overwrite the accounts file {} (the output must be another \
+                 file, not the input nor its temporary OUT.<pid>.tmp)",
+                out.display(),
+                accounts.display()
+            ),
             BatchError::Input { file, error } => {
                 write!(f, "{}: cannot read accounts: {error}", file.display())
             }
@@ -329,6 +481,146 @@ mod tests {
             arrays,
         };
         batch.run(input, out, &|_| {})
+    }
+
+    /// A fresh directory for one test.
+    fn scratch_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("margin-opt-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Runs `run_files(accounts, out)` against the small market above.
+    fn run_files_on(accounts: &Path, out: &Path) -> Result<Summary, BatchError> {
+        let market = parse_market_json(MARKET, Path::new("m.json")).unwrap();
+        let views = market.views();
+        let snap = market.snapshot(&views).unwrap();
+        let model = Model::preset("deribit-btc").unwrap();
+        let universe = Universe::new(&market, &snap, model, &[]).unwrap();
+        let mut buffers = RiskBuffers::new(&universe);
+        let arrays = universe.build(snap, &mut buffers).unwrap();
+        let batch = Batch {
+            universe: &universe,
+            arrays,
+        };
+        batch.run_files(accounts, out, &|_| {})
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Issue 13: an --out that is the accounts file, however spelled, or its temporary, is
+    /// refused and the input is left byte for byte.
+    #[test]
+    fn out_equal_to_accounts_is_refused_and_the_input_kept() {
+        let dir = scratch_dir("same-file");
+        let accounts = dir.join("accounts.jsonl");
+        std::fs::write(&accounts, ACCOUNT).unwrap();
+        std::fs::create_dir(dir.join("sub")).unwrap();
+        let link = dir.join("link.jsonl");
+        std::fs::hard_link(&accounts, &link).unwrap();
+        for out in [
+            accounts.clone(),
+            dir.join("sub/../accounts.jsonl"),
+            dir.join("./accounts.jsonl"),
+            link,
+        ] {
+            let e = run_files_on(&accounts, &out).unwrap_err();
+            assert!(matches!(e, BatchError::SameFile { .. }), "{out:?}: {e}");
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "--out {} would overwrite the accounts file {} (the output must be another \
+                     file, not the input nor its temporary OUT.<pid>.tmp)",
+                    out.display(),
+                    accounts.display()
+                )
+            );
+            assert_eq!(std::fs::read(&accounts).unwrap(), ACCOUNT);
+        }
+        // Accounts named like the output's temporary (old `OUT.tmp` or any `OUT.<pid>.tmp`).
+        for tmp_name in [
+            "out.jsonl.tmp".to_string(),
+            format!("out.jsonl.{}.tmp", std::process::id()),
+        ] {
+            let acc = dir.join(&tmp_name);
+            std::fs::write(&acc, ACCOUNT).unwrap();
+            let e = run_files_on(&acc, &dir.join("out.jsonl")).unwrap_err();
+            assert!(matches!(e, BatchError::SameFile { .. }), "{tmp_name}: {e}");
+            assert_eq!(std::fs::read(&acc).unwrap(), ACCOUNT);
+            std::fs::remove_file(&acc).unwrap();
+        }
+        assert_eq!(names(&dir), ["accounts.jsonl", "link.jsonl", "sub"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Issue 13: the temporary is `OUT.<pid>.tmp`; a failed run leaves no temporary and the
+    /// previous output untouched; a stale temporary of a dead process is removed, a live
+    /// process's is kept.
+    #[test]
+    fn temporaries_are_per_process_removed_on_error_and_stale_ones_cleaned() {
+        let dir = scratch_dir("temporaries");
+        let out = dir.join("out.jsonl");
+        assert_eq!(
+            temporary_path(&out),
+            dir.join(format!("out.jsonl.{}.tmp", std::process::id()))
+        );
+        std::fs::write(&out, "previous\n").unwrap();
+        // Reading a directory fails midway: an input error, nothing left behind.
+        let e = run_files_on(&dir, &out).unwrap_err();
+        assert!(matches!(e, BatchError::Input { .. }), "{e}");
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous\n");
+        assert_eq!(names(&dir), ["out.jsonl"]);
+        // An output directory that cannot be renamed over: the temporary is removed too.
+        let blocked = dir.join("blocked");
+        std::fs::create_dir(&blocked).unwrap();
+        std::fs::write(blocked.join("x"), "").unwrap();
+        let accounts = dir.join("accounts.jsonl");
+        std::fs::write(&accounts, ACCOUNT).unwrap();
+        let e = run_files_on(&accounts, &blocked).unwrap_err();
+        assert!(matches!(e, BatchError::Output { .. }), "{e}");
+        assert_eq!(names(&dir), ["accounts.jsonl", "blocked", "out.jsonl"]);
+        // Stale: a pid above Linux's maximum (2^22) cannot run; pid 1 always does.
+        let stale = dir.join("out.jsonl.4194305.tmp");
+        let live = dir.join("out.jsonl.1.tmp");
+        let unrelated = dir.join("out.jsonl.x.tmp");
+        for p in [&stale, &live, &unrelated] {
+            std::fs::write(p, "partial").unwrap();
+        }
+        let summary = run_files_on(&accounts, &out).unwrap();
+        assert_eq!(summary.accounts, 1);
+        assert!(
+            std::fs::read_to_string(&out)
+                .unwrap()
+                .contains("\"account\":\"A1\"")
+        );
+        let expected: &[&str] = if Path::new("/proc/self").exists() {
+            &[
+                "accounts.jsonl",
+                "blocked",
+                "out.jsonl",
+                "out.jsonl.1.tmp",
+                "out.jsonl.x.tmp",
+            ]
+        } else {
+            &[
+                "accounts.jsonl",
+                "blocked",
+                "out.jsonl",
+                "out.jsonl.1.tmp",
+                "out.jsonl.4194305.tmp",
+                "out.jsonl.x.tmp",
+            ]
+        };
+        assert_eq!(names(&dir), expected);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

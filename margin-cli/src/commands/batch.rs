@@ -5,7 +5,6 @@ use super::common::{self, MarketArgs};
 use crate::error::CliError;
 use crate::output;
 use margin_core::io::engine::RiskBuffers;
-use margin_core::io::read_market;
 use margin_opt::batch::{Batch, BatchError};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -21,7 +20,9 @@ Input: one portfolio JSON object per line ({\"account\", \"currency\", \"equity\
 Output: one line per account, in input order: {\"account\", \"initial_margin\", \
 \"maintenance_margin\", \"status\"}, or {\"line\", \"error\"} (with \"account\" when the line \
 parsed) for a record that cannot be margined; the other records still finish and the exit \
-code stays 0. The output is written to OUT.tmp and renamed to OUT at the end. Risk arrays \
+code stays 0. The output is written to OUT.<pid>.tmp and renamed to OUT at the end (an \
+error removes it; a stale one of a dead process is removed by the next run); an OUT that \
+is the accounts file, or its temporary, is refused. Risk arrays \
 are built once for every instrument the market can price (its listed instruments, each \
 coin's inverse perpetual, and an inverse future per forward expiry). Threads: rayon's \
 default (all cores) or RAYON_NUM_THREADS; the output does not depend on it. A progress bar \
@@ -39,7 +40,9 @@ pub struct BatchArgs {
 
 /// Runs `margin batch`.
 pub fn run(args: &BatchArgs) -> Result<(), CliError> {
-    let market = read_market(&args.market.market)?;
+    // Refused before any work: an --out that would overwrite the accounts.
+    margin_opt::batch::check_paths(&args.accounts, &args.out).map_err(batch_error)?;
+    let market = args.market.read()?;
     let model = common::read_model(&args.market.model)?;
     let universe = common::universe(&market, &args.market.market, model, &[])?;
     let views = market.views();
@@ -73,10 +76,7 @@ pub fn run(args: &BatchArgs) -> Result<(), CliError> {
     };
     let summary = batch
         .run_files(&args.accounts, &args.out, &progress)
-        .map_err(|e| match e {
-            BatchError::Input { .. } => CliError::bad_input(e.to_string()),
-            BatchError::Output { .. } => CliError::bad_input(e.to_string()),
-        })?;
+        .map_err(batch_error)?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -86,4 +86,12 @@ pub fn run(args: &BatchArgs) -> Result<(), CliError> {
         summary.errors,
         args.out.display()
     ))
+}
+
+fn batch_error(e: BatchError) -> CliError {
+    match e {
+        BatchError::SameFile { .. } | BatchError::Input { .. } | BatchError::Output { .. } => {
+            CliError::bad_input(e.to_string())
+        }
+    }
 }

@@ -23,7 +23,7 @@ use crate::error::CliError;
 use crate::output::{self, Align, Table};
 use margin_core::account;
 use margin_core::io::engine::{RiskBuffers, Universe, margin_positions};
-use margin_core::io::{MarketData, parse_deribit_chain, read_market, write_portfolio_json_line};
+use margin_core::io::{MarketData, parse_deribit_chain, write_portfolio_json_line};
 use margin_core::risk::Position;
 use margin_opt::batch::Batch;
 use serde::Serialize;
@@ -54,6 +54,10 @@ pub struct BenchArgs {
     /// Market file (market JSON or Deribit chain CSV); default: the bundled Deribit snapshot.
     #[arg(long, value_name = "FILE")]
     pub market: Option<PathBuf>,
+    /// Accept market numbers outside the plausibility bounds (vol > 5.0, |rate| > 0.5,
+    /// forward or perpetual outside [0.5, 2] × index, prices > 1e12; see docs/cli.md).
+    #[arg(long)]
+    pub allow_implausible_market: bool,
     /// Margin model: a preset name or a model file (see `margin compute --help`).
     #[arg(long, value_name = "PRESET|FILE", default_value = "deribit-btc")]
     pub model: String,
@@ -274,7 +278,10 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport, CliError> {
     }
     let budget = Duration::from_secs_f64(args.seconds);
     let (market, file) = match &args.market {
-        Some(path) => (read_market(path)?, path.clone()),
+        Some(path) => (
+            common::read_market(path, args.allow_implausible_market)?,
+            path.clone(),
+        ),
         None => (
             parse_deribit_chain(CHAIN, Path::new(CHAIN_NAME))
                 .map_err(|e| CliError::internal(format!("bundled sample data: {e}")))?,

@@ -18,6 +18,25 @@ pub struct MarketArgs {
     /// such as {"preset": "deribit-eth", "params": {"pnl_offset": 0.6}}.
     #[arg(long, value_name = "PRESET|FILE", default_value = "deribit-btc")]
     pub model: String,
+    /// Accept market numbers outside the plausibility bounds (vol > 5.0, |rate| > 0.5,
+    /// forward or perpetual outside [0.5, 2] × index, prices > 1e12; see docs/cli.md).
+    #[arg(long)]
+    pub allow_implausible_market: bool,
+}
+
+impl MarketArgs {
+    /// Reads the market file named by `--market`.
+    pub fn read(&self) -> Result<MarketData, CliError> {
+        read_market(&self.market, self.allow_implausible_market)
+    }
+}
+
+/// Reads a market file, enforcing the plausibility bounds unless `allow_implausible`.
+pub fn read_market(path: &Path, allow_implausible: bool) -> Result<MarketData, CliError> {
+    Ok(io::read_market_with(
+        path,
+        io::MarketOptions { allow_implausible },
+    )?)
 }
 
 /// The flags that complete a CSV portfolio (a JSON portfolio carries its own).

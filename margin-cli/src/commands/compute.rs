@@ -179,6 +179,8 @@ pub fn report(
         .map_err(|e| account_error(portfolio_file, e))?;
     let positions = acct.positions();
     let core = |e| account_error(portfolio_file, AccountError::core(portfolio, e));
+    // A non-finite margin is bad input (absurd parameters or market), never a result.
+    margin_core::io::engine::finite_margin(&m).map_err(core)?;
     // `counted_pnl` reads the scratch `margin` left; `isolated` overwrites it, so it comes last.
     let mut counted = vec![0.0; arrays.scenarios().len()];
     account::counted_pnl(arrays, model, &acct, &scratch, &mut counted).map_err(core)?;
@@ -378,7 +380,7 @@ pub fn compute(
     market_args: &MarketArgs,
 ) -> Result<Report, CliError> {
     let portfolio = common::read_portfolio(portfolio_args)?;
-    let market = margin_core::io::read_market(&market_args.market)?;
+    let market = market_args.read()?;
     let model = common::read_model(&market_args.model)?;
     report_for(
         &portfolio,

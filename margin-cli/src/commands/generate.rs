@@ -8,7 +8,7 @@
 use super::common::{self, MarketArgs};
 use crate::error::CliError;
 use margin_core::io::engine::Universe;
-use margin_core::io::{MarketData, Portfolio, Position, read_market, write_portfolio_json_line};
+use margin_core::io::{MarketData, Portfolio, Position, write_portfolio_json_line};
 use margin_core::{Instrument, Kind};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -129,7 +129,7 @@ impl Iterator for Generator {
 
 /// Runs `margin gen-accounts`.
 pub fn run(args: &GenArgs) -> Result<(), CliError> {
-    let market = read_market(&args.market.market)?;
+    let market = args.market.read()?;
     let model = common::read_model(&args.market.model)?;
     let universe = common::universe(&market, &args.market.market, model, &[])?;
     let generator =

@@ -36,6 +36,7 @@
 //! }
 //! ```
 
+use super::common;
 use crate::error::CliError;
 use crate::output::{self, Align, Table, opt};
 use margin_core::io::{self, MarketData};
@@ -61,6 +62,10 @@ pub struct PriceArgs {
     /// Market file: market JSON or a Deribit option-chain CSV (by extension or content).
     #[arg(long, value_name = "FILE")]
     pub market: PathBuf,
+    /// Accept market numbers outside the plausibility bounds (vol > 5.0, |rate| > 0.5,
+    /// forward or perpetual outside [0.5, 2] × index, prices > 1e12; see docs/cli.md).
+    #[arg(long)]
+    pub allow_implausible_market: bool,
     /// Print one JSON object (schema below) instead of tables.
     #[arg(long)]
     pub json: bool,
@@ -286,7 +291,7 @@ fn render(report: &Report) -> String {
 
 /// Runs `margin price`.
 pub fn run(args: &PriceArgs) -> Result<(), CliError> {
-    let market = io::read_market(&args.market)?;
+    let market = common::read_market(&args.market, args.allow_implausible_market)?;
     let rows = price_rows(&market, args)?;
     let report = Report {
         market: args.market.display().to_string(),

@@ -14,8 +14,8 @@ use crate::error::CliError;
 use crate::output::{self, Align, Table};
 use margin_core::Instrument;
 use margin_core::account;
+use margin_core::io::MAX_ABS_SIZE;
 use margin_core::io::engine::{RiskBuffers, margin_portfolio, status_name};
-use margin_core::io::{MAX_ABS_SIZE, read_market};
 use margin_core::risk::Position;
 use serde::Serialize;
 use std::path::Path;
@@ -99,7 +99,7 @@ pub fn run(args: &WhatIfArgs) -> Result<(), CliError> {
         .map(|o| parse_order(o))
         .collect::<Result<Vec<_>, _>>()?;
     let portfolio = common::read_portfolio(&args.portfolio)?;
-    let market = read_market(&args.market.market)?;
+    let market = args.market.read()?;
     let model = common::read_model(&args.market.model)?;
     let mut extra: Vec<Instrument> = portfolio.positions.iter().map(|p| p.instrument).collect();
     extra.extend(orders.iter().map(|(i, _)| *i));
@@ -114,6 +114,10 @@ pub fn run(args: &WhatIfArgs) -> Result<(), CliError> {
     let (acct, before) =
         margin_portfolio(&universe, &arrays, &portfolio, &mut positions, &mut scratch)
             .map_err(|e| account_error(file, e))?;
+    let overflow = |what: &str, e: margin_core::Error| {
+        CliError::bad_input(format!("{}: {what}{e}", file.display()))
+    };
+    margin_core::io::engine::finite_margin(&before).map_err(|e| overflow("", e))?;
     let mut results = Vec::with_capacity(orders.len());
     for (text, (instrument, size)) in args.orders.iter().zip(&orders) {
         let row = universe
@@ -140,6 +144,8 @@ pub fn run(args: &WhatIfArgs) -> Result<(), CliError> {
                 };
                 CliError::bad_input(format!("--order `{text}`: {why}"))
             })?;
+        margin_core::io::engine::finite_margin(&after)
+            .map_err(|e| overflow(&format!("--order `{text}`: "), e))?;
         results.push(OrderJson {
             instrument: instrument.to_string(),
             size: *size,

@@ -18,9 +18,16 @@
 //! minutes and differ by a few cents; the median of an even count is the mean of the middle
 //! two. The file lists no perpetual, so the perpetual price is the index; the rate is 0
 //! (Deribit's convention).
+//!
+//! Each row is also held to the plausibility bounds of [`super::market`]: `implied_volatility`
+//! a decimal ≤ 5.0 (Deribit's API writes percent: 46.0 is rejected), `underlying` and
+//! `index_price` ≤ 1e12 and `underlying` within [0.5, 2] × `index_price` — the error names
+//! the line and column — unless [`MarketOptions::allow_implausible`] is set.
 
 use super::error::{FormatError, FormatErrorKind, Location};
-use super::market::{InstrumentQuote, MarketBuilder, MarketData, UnderlyingData};
+use super::market::{
+    InstrumentQuote, MarketBuilder, MarketData, MarketOptions, UnderlyingData, rule,
+};
 use super::{Ctx, cell, csv_error};
 use crate::instrument::{Asset, Kind, Right};
 use crate::market::Forward;
@@ -54,16 +61,19 @@ pub fn median(xs: &mut [f64]) -> Option<f64> {
 
 /// Parses a Deribit option-chain CSV (see the module docs); `file` names the source in errors.
 pub fn parse_deribit_chain(text: &str, file: &Path) -> Result<MarketData, FormatError> {
+    parse_deribit_chain_with(text, file, MarketOptions::default())
+}
+
+/// [`parse_deribit_chain`] with reader options.
+pub fn parse_deribit_chain_with(
+    text: &str,
+    file: &Path,
+    options: MarketOptions,
+) -> Result<MarketData, FormatError> {
     let ctx = Ctx { file };
     let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| csv_error(file, &e))?.clone();
-    let mut idx = [0usize; COLUMNS.len()];
-    for (slot, name) in idx.iter_mut().zip(COLUMNS) {
-        *slot = headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| ctx.err(&cell(1, name), FormatErrorKind::Missing("column")))?;
-    }
+    let idx = super::columns(&ctx, &headers, COLUMNS)?;
     let [
         c_time,
         c_name,
@@ -80,8 +90,8 @@ pub fn parse_deribit_chain(text: &str, file: &Path) -> Result<MarketData, Format
     let mut valuation_time: Option<(Timestamp, u64)> = None;
     // Per coin: index samples; per (coin, expiry): forward samples. Vec, in order of first
     // appearance, so nothing depends on hashing.
-    let mut indices: Vec<(Asset, Vec<f64>)> = Vec::new();
-    let mut forwards: Vec<(Asset, Timestamp, Vec<f64>)> = Vec::new();
+    let mut indices: Vec<(Asset, Vec<f64>, u64)> = Vec::new();
+    let mut forwards: Vec<(Asset, Timestamp, Vec<f64>, u64)> = Vec::new();
     let mut quotes: Vec<(InstrumentQuote, Location)> = Vec::new();
 
     for record in reader.records() {
@@ -157,21 +167,38 @@ pub fn parse_deribit_chain(text: &str, file: &Path) -> Result<MarketData, Format
         let index = ctx.positive(index, "index_price", &at(c_index))?;
         let iv = ctx.number(required(c_iv)?, &at(c_iv))?;
         let iv = ctx.positive(iv, "implied_volatility", &at(c_iv))?;
+        if !options.allow_implausible {
+            let check = |c: usize, what, value, verdict: Result<(), &'static str>| {
+                verdict.map_err(|expected| {
+                    ctx.err(
+                        &at(c),
+                        FormatErrorKind::Implausible {
+                            what,
+                            value,
+                            expected,
+                        },
+                    )
+                })
+            };
+            check(c_index, "index_price", index, rule::price(index))?;
+            check(c_under, "underlying", fwd, rule::forward(fwd, index))?;
+            check(c_iv, "implied vol", iv, rule::vol(iv))?;
+        }
         let mark = match get(c_mark).trim() {
             "" => None,
             m => Some(ctx.non_negative(ctx.number(m, &at(c_mark))?, "mark_price", &at(c_mark))?),
         };
 
-        match indices.iter_mut().find(|(a, _)| *a == asset) {
-            Some((_, v)) => v.push(index),
-            None => indices.push((asset, vec![index])),
+        match indices.iter_mut().find(|(a, ..)| *a == asset) {
+            Some((_, v, _)) => v.push(index),
+            None => indices.push((asset, vec![index], line)),
         }
         match forwards
             .iter_mut()
-            .find(|(a, e, _)| *a == asset && *e == expiry)
+            .find(|(a, e, ..)| *a == asset && *e == expiry)
         {
-            Some((.., v)) => v.push(fwd),
-            None => forwards.push((asset, expiry, vec![fwd])),
+            Some((.., v, _)) => v.push(fwd),
+            None => forwards.push((asset, expiry, vec![fwd], line)),
         }
         quotes.push((
             InstrumentQuote {
@@ -186,8 +213,10 @@ pub fn parse_deribit_chain(text: &str, file: &Path) -> Result<MarketData, Format
     let (valuation_time, _) = valuation_time
         .ok_or_else(|| ctx.err(&Location::File, FormatErrorKind::Missing("option rows")))?;
     let mut b = MarketBuilder::new(file, valuation_time);
+    b.options(options);
     indices.sort_by_key(|a| a.0);
-    for (asset, mut samples) in indices {
+    // Medians are located at the first row that contributed to them.
+    for (asset, mut samples, line) in indices {
         let index_price = median(&mut samples)
             .ok_or_else(|| ctx.err(&Location::File, FormatErrorKind::Missing("option rows")))?;
         b.underlying(
@@ -199,13 +228,13 @@ pub fn parse_deribit_chain(text: &str, file: &Path) -> Result<MarketData, Format
                 forwards: Vec::new(),
                 vols: Vec::new(),
             },
-            Location::File,
+            cell(line, "index_price"),
         )?;
     }
-    for (asset, expiry, mut samples) in forwards {
+    for (asset, expiry, mut samples, line) in forwards {
         let price = median(&mut samples)
             .ok_or_else(|| ctx.err(&Location::File, FormatErrorKind::Missing("option rows")))?;
-        b.forward(asset, Forward { expiry, price }, Location::File)?;
+        b.forward(asset, Forward { expiry, price }, cell(line, "underlying"))?;
     }
     for (q, at) in quotes {
         b.instrument(q, at)?;

@@ -406,6 +406,32 @@ impl AccountError {
     }
 }
 
+/// `margin` if every number a client writes — IM, MM, equity, margin ratio, free collateral,
+/// worst loss and every line item — is finite; else [`crate::Error::Overflow`] naming the
+/// first that is not. The check every output path (CLI text and JSON, batch lines, C ABI)
+/// applies before reporting a result, so a non-finite margin is never a success.
+pub fn finite_margin(
+    margin: &crate::account::Margin,
+) -> Result<&crate::account::Margin, crate::Error> {
+    let fields = [
+        ("initial margin", margin.initial),
+        ("maintenance margin", margin.maintenance),
+        ("equity", margin.equity),
+        ("margin ratio", margin.margin_ratio.unwrap_or(0.0)),
+        ("free collateral", margin.free_collateral),
+        ("worst scenario loss", margin.worst.loss),
+    ];
+    let items = margin.components.iter().map(|c| (c.name, c.value));
+    match fields
+        .into_iter()
+        .chain(items)
+        .find(|(_, x)| !x.is_finite())
+    {
+        Some((what, _)) => Err(crate::Error::Overflow { what }),
+        None => Ok(margin),
+    }
+}
+
 /// Margins one portfolio against built arrays: rows looked up into `positions`, account
 /// validated, margin computed with `scratch` (grown as needed). Returns the validated account
 /// (borrowing `positions`) and its margin, so callers never validate or margin twice; `scratch`

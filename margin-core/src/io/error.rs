@@ -74,8 +74,12 @@ pub enum FormatErrorKind {
         /// The value found.
         value: f64,
     },
-    /// A position size is non-finite or larger in magnitude than [`super::MAX_ABS_SIZE`].
-    #[error("absurd position size {0} (expected a finite number with |size| <= 1e9)")]
+    /// A position size is non-finite, larger in magnitude than [`super::MAX_ABS_SIZE`] or
+    /// smaller than [`super::MIN_ABS_SIZE`] (0, or a literal that underflows to 0).
+    #[error(
+        "absurd position size {0} (expected a finite number with 1e-9 <= |size| <= 1e9; leave \
+         out a position of 0)"
+    )]
     AbsurdSize(f64),
     /// A timestamp is not ISO-8601 UTC.
     #[error("bad timestamp `{0}` (expected ISO-8601 UTC, e.g. 2026-08-22T15:33:51Z)")]
@@ -124,6 +128,29 @@ pub enum FormatErrorKind {
     /// The assembled market failed the core's validation.
     #[error("invalid market: {0}")]
     Market(crate::Error),
+    /// A market number is valid but outside the plausibility bounds (`io::market` docs).
+    #[error(
+        "implausible {what} {} (expected {expected}; set `allow_implausible` / pass \
+         --allow-implausible-market if this is really meant)",
+        short(*.value)
+    )]
+    Implausible {
+        /// Which quantity.
+        what: &'static str,
+        /// The value found.
+        value: f64,
+        /// What was expected.
+        expected: &'static str,
+    },
+}
+
+/// `x` in plain decimal when that is short, else in scientific notation (`1e300`).
+fn short(x: f64) -> String {
+    if x == 0.0 || (1e-4..1e15).contains(&x.abs()) {
+        x.to_string()
+    } else {
+        format!("{x:e}")
+    }
 }
 
 /// A file could not be read as the expected format. Display gives one line:

@@ -16,6 +16,23 @@
 //! expiry and vols by (expiry, strike, right) as `market.rs` requires, rejects duplicates,
 //! and checks the result with [`MarketSnapshot::new`] — so a `MarketData` from a reader always
 //! yields a snapshot.
+//!
+//! # Plausibility bounds
+//!
+//! Every reader also rejects numbers that are valid but almost certainly a mistake (a vol in
+//! percent, a price in the wrong unit), naming the field. The bounds live here, once
+//! ([`check_plausible`], called by [`MarketBuilder::finish`] and by the C ABI for markets given
+//! as arrays):
+//!
+//! | quantity | accepted | why |
+//! |---|---|---|
+//! | implied vol (`mark_iv`, `implied_volatility`) | ≤ [`MAX_VOL`] = 5.0 (500 %) | vols are decimals; Deribit's API writes 46.0 for 46 % |
+//! | `rate` | \|rate\| ≤ [`MAX_ABS_RATE`] = 0.5 | 50 % a year; a rate of 1 or 800 is a unit slip |
+//! | forward / index, perpetual / index | within [[`MIN_FORWARD_RATIO`], [`MAX_FORWARD_RATIO`]] = [0.5, 2] | a rate within the bound above moves a 1-year forward by at most e^0.5 ≈ 1.65×, and listed crypto basis stays far below 2×; a forward 1,000× off its index is a wrong field |
+//! | index, forwards, perpetual and instrument marks | ≤ [`MAX_PRICE`] = 1e12 | no coin is worth a trillion USD; 1e300 would overflow the scenarios |
+//!
+//! A user who really means such a market sets [`MarketOptions::allow_implausible`] (market
+//! JSON: top-level `"allow_implausible": true`; CLI: `--allow-implausible-market`).
 
 use super::error::{FormatError, FormatErrorKind, Location};
 use crate::instrument::{Asset, Instrument, Kind, Right};
@@ -23,6 +40,156 @@ use crate::market::{Forward, MarketSnapshot, UnderlyingMarket, VolQuote};
 use crate::time::Timestamp;
 use std::cmp::Ordering;
 use std::path::Path;
+
+/// Largest accepted implied vol, as a decimal (5.0 = 500 %).
+pub const MAX_VOL: f64 = 5.0;
+/// Largest accepted |rate| (continuously compounded, per year).
+pub const MAX_ABS_RATE: f64 = 0.5;
+/// Smallest accepted forward / index (also perpetual / index).
+pub const MIN_FORWARD_RATIO: f64 = 0.5;
+/// Largest accepted forward / index (also perpetual / index).
+pub const MAX_FORWARD_RATIO: f64 = 2.0;
+/// Largest accepted price or mark (USD per coin, or settlement currency per option).
+pub const MAX_PRICE: f64 = 1e12;
+
+/// How a market reader treats its input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MarketOptions {
+    /// Accept numbers outside the plausibility bounds (see the module docs). Off by default.
+    pub allow_implausible: bool,
+}
+
+/// One checked number of a market, to locate it in its source.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MarketItem {
+    /// The index of a coin.
+    Index(Asset),
+    /// The rate of a coin.
+    Rate(Asset),
+    /// The perpetual price of a coin.
+    Perpetual(Asset),
+    /// The forward of one expiry of a coin.
+    Forward(Asset, Timestamp),
+    /// The vol of one (expiry, strike, right) of a coin.
+    Vol(Asset, Timestamp, f64, Right),
+    /// The mark of a listed instrument.
+    Mark(Instrument),
+}
+
+/// The plausibility rules, one function per kind of number: `Err((what was expected))` when
+/// a value is outside its bound. Shared by [`check_plausible`] and the per-row checks of the
+/// Deribit reader.
+pub(crate) mod rule {
+    use super::*;
+
+    pub const PRICE: &str = "at most 1e12 USD per coin";
+    pub const RATIO: &str = "within [0.5, 2] times the index";
+    pub const RATE: &str = "a decimal rate with |rate| <= 0.5 (50 % a year)";
+    pub const MARK: &str = "at most 1e12 in the instrument's price unit";
+    pub const VOL: &str = "a decimal vol of at most 5.0 (500 %), e.g. 0.46 for 46 %";
+
+    pub fn price(x: f64) -> Result<(), &'static str> {
+        if x <= MAX_PRICE { Ok(()) } else { Err(PRICE) }
+    }
+
+    /// An instrument's mark (an option's is in its settlement currency).
+    pub fn mark(x: f64) -> Result<(), &'static str> {
+        price(x).map_err(|_| MARK)
+    }
+
+    /// A forward or perpetual price: a plausible price within the ratio bounds of `index`.
+    pub fn forward(x: f64, index: f64) -> Result<(), &'static str> {
+        price(x)?;
+        if (MIN_FORWARD_RATIO..=MAX_FORWARD_RATIO).contains(&(x / index)) {
+            Ok(())
+        } else {
+            Err(RATIO)
+        }
+    }
+
+    pub fn rate(r: f64) -> Result<(), &'static str> {
+        if r.abs() <= MAX_ABS_RATE {
+            Ok(())
+        } else {
+            Err(RATE)
+        }
+    }
+
+    pub fn vol(v: f64) -> Result<(), &'static str> {
+        if v <= MAX_VOL { Ok(()) } else { Err(VOL) }
+    }
+}
+
+/// Checks `market` against the plausibility bounds (module docs); `locate` names where an
+/// item came from, `file` the source. The one place these rules are applied to a market.
+pub fn check_plausible(
+    market: &MarketData,
+    file: &Path,
+    locate: &dyn Fn(MarketItem) -> Location,
+) -> Result<(), FormatError> {
+    let check = |item, what: &'static str, value: f64, verdict: Result<(), &'static str>| {
+        verdict.map_err(|expected| {
+            FormatError::new(
+                file,
+                locate(item),
+                FormatErrorKind::Implausible {
+                    what,
+                    value,
+                    expected,
+                },
+            )
+        })
+    };
+    for u in &market.underlyings {
+        let (a, index) = (u.asset, u.index_price);
+        check(
+            MarketItem::Index(a),
+            "index_price",
+            index,
+            rule::price(index),
+        )?;
+        check(MarketItem::Rate(a), "rate", u.rate, rule::rate(u.rate))?;
+        for f in &u.forwards {
+            let item = MarketItem::Forward(a, f.expiry);
+            check(item, "forward", f.price, rule::forward(f.price, index))?;
+        }
+        let perp = u.perpetual_price;
+        let item = MarketItem::Perpetual(a);
+        check(item, "perpetual price", perp, rule::forward(perp, index))?;
+        for v in &u.vols {
+            let item = MarketItem::Vol(a, v.expiry, v.strike, v.right);
+            check(item, "implied vol", v.vol, rule::vol(v.vol))?;
+        }
+    }
+    for q in &market.instruments {
+        if let Some(m) = q.mark_price {
+            check(
+                MarketItem::Mark(q.instrument),
+                "mark_price",
+                m,
+                rule::mark(m),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// [`check_plausible`] for a market not read from a file (e.g. given as C arrays): items are
+/// located by generic paths such as `underlyings[BTC].forwards[2026-09-25T08:00:00Z]`.
+pub fn check_plausible_market(market: &MarketData, file: &Path) -> Result<(), FormatError> {
+    check_plausible(market, file, &|item| {
+        Location::Path(match item {
+            MarketItem::Index(a) => format!("underlyings[{a}].index_price"),
+            MarketItem::Rate(a) => format!("underlyings[{a}].rate"),
+            MarketItem::Perpetual(a) => format!("underlyings[{a}].perpetual_price"),
+            MarketItem::Forward(a, e) => format!("underlyings[{a}].forwards[{e}]"),
+            MarketItem::Vol(a, e, k, r) => {
+                format!("underlyings[{a}].vols[{e} {k} {r:?}]")
+            }
+            MarketItem::Mark(i) => format!("instruments[{i}].mark_price"),
+        })
+    })
+}
 
 /// Market data of one coin, owning its forwards and vols (sorted as [`UnderlyingMarket`] requires).
 #[derive(Debug, Clone, PartialEq)]
@@ -143,6 +310,7 @@ pub struct MarketBuilder<'p> {
     perpetuals: Vec<(Asset, f64, Location)>,
     vols: Vec<(Asset, VolQuote, Location)>,
     instruments: Vec<(InstrumentQuote, Location)>,
+    options: MarketOptions,
 }
 
 impl<'p> MarketBuilder<'p> {
@@ -156,7 +324,13 @@ impl<'p> MarketBuilder<'p> {
             perpetuals: Vec::new(),
             vols: Vec::new(),
             instruments: Vec::new(),
+            options: MarketOptions::default(),
         }
+    }
+
+    /// Sets how the finished market is checked (default: plausibility bounds enforced).
+    pub fn options(&mut self, options: MarketOptions) {
+        self.options = options;
     }
 
     fn err(&self, at: &Location, kind: FormatErrorKind) -> FormatError {
@@ -303,8 +477,9 @@ impl<'p> MarketBuilder<'p> {
         }
     }
 
-    /// Sorts, checks that every listed option and future has a forward, and validates the
-    /// whole market with the core.
+    /// Sorts, checks that every listed option and future has a forward, validates the whole
+    /// market with the core, and checks the plausibility bounds unless the options allow
+    /// implausible numbers.
     pub fn finish(self) -> Result<MarketData, FormatError> {
         for (q, at) in &self.instruments {
             if let Some(expiry) = q.instrument.expiry() {
@@ -321,7 +496,8 @@ impl<'p> MarketBuilder<'p> {
         }
         let file = self.file;
         let mut underlyings = Vec::with_capacity(self.underlyings.len());
-        for (mut u, _) in self.underlyings {
+        for (u, _) in &self.underlyings {
+            let mut u = u.clone();
             u.forwards = self
                 .forwards
                 .iter()
@@ -339,7 +515,7 @@ impl<'p> MarketBuilder<'p> {
             underlyings.push(u);
         }
         let mut instruments: Vec<InstrumentQuote> =
-            self.instruments.into_iter().map(|(q, _)| q).collect();
+            self.instruments.iter().map(|(q, _)| *q).collect();
         instruments.sort_by(|a, b| instrument_order(&a.instrument, &b.instrument));
         let market = MarketData {
             valuation_time: self.valuation_time,
@@ -350,6 +526,46 @@ impl<'p> MarketBuilder<'p> {
         market
             .snapshot(&views)
             .map_err(|e| FormatError::new(file, Location::File, FormatErrorKind::Market(e)))?;
+        if !self.options.allow_implausible {
+            let locate = |item: MarketItem| -> Location {
+                let found = match item {
+                    MarketItem::Index(a) | MarketItem::Rate(a) => self
+                        .underlyings
+                        .iter()
+                        .find(|(u, _)| u.asset == a)
+                        .map(|(_, at)| {
+                            let name = if matches!(item, MarketItem::Index(_)) {
+                                "index_price"
+                            } else {
+                                "rate"
+                            };
+                            field(at, Some(name), name)
+                        }),
+                    MarketItem::Perpetual(a) => self
+                        .perpetuals
+                        .iter()
+                        .find(|(p, ..)| *p == a)
+                        .map(|(.., at)| at.clone()),
+                    MarketItem::Forward(a, e) => self
+                        .forwards
+                        .iter()
+                        .find(|(p, f, _)| *p == a && f.expiry == e)
+                        .map(|(.., at)| at.clone()),
+                    MarketItem::Vol(a, e, k, r) => self
+                        .vols
+                        .iter()
+                        .find(|(p, v, _)| *p == a && v.key_cmp(e, k, r) == Ordering::Equal)
+                        .map(|(.., at)| field(at, Some("mark_iv"), "implied_volatility")),
+                    MarketItem::Mark(i) => self
+                        .instruments
+                        .iter()
+                        .find(|(q, _)| q.instrument == i)
+                        .map(|(_, at)| field(at, Some("mark_price"), "mark_price")),
+                };
+                found.unwrap_or(Location::File)
+            };
+            check_plausible(&market, file, &locate)?;
+        }
         Ok(market)
     }
 }
@@ -360,6 +576,19 @@ fn same_key(a: &VolQuote, b: &VolQuote) -> bool {
 
 fn vol_order(a: &VolQuote, b: &VolQuote) -> Ordering {
     a.key_cmp(b.expiry, b.strike, b.right)
+}
+
+/// `at` narrowed to one field: a JSON path gets `.json` appended, a CSV line without a column
+/// gets column `csv`; a location that already names a column, or the whole file, is kept.
+fn field(at: &Location, json: Option<&str>, csv: &str) -> Location {
+    match (at, json) {
+        (Location::Path(p), Some(name)) => Location::Path(format!("{p}.{name}")),
+        (Location::Line { line, column: None }, _) => Location::Line {
+            line: *line,
+            column: Some(csv.to_string()),
+        },
+        _ => at.clone(),
+    }
 }
 
 fn describe(at: &Location) -> String {

@@ -29,10 +29,14 @@
 //!   option needs a forward for its expiry.
 //! * Spot symbols are not market instruments (the index prices spot). Unknown fields and
 //!   repeated keys are errors.
+//! * Numbers must also lie within the plausibility bounds of [`super::market`] (vol ≤ 5.0,
+//!   |rate| ≤ 0.5, forwards and perpetual within [0.5, 2] × index, prices ≤ 1e12) unless the
+//!   file sets the optional top-level `"allow_implausible": true` (or the reader is called
+//!   with [`MarketOptions::allow_implausible`]).
 
-use super::Ctx;
 use super::error::{FormatError, FormatErrorKind, Location};
-use super::market::{InstrumentQuote, MarketBuilder, MarketData, UnderlyingData};
+use super::market::{InstrumentQuote, MarketBuilder, MarketData, MarketOptions, UnderlyingData};
+use super::{Ctx, Object};
 use crate::instrument::Kind;
 use crate::market::Forward;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
@@ -86,9 +90,11 @@ impl<T: Serialize> Serialize for Entries<T> {
 #[serde(deny_unknown_fields)]
 struct RawMarket {
     valuation_time: String,
-    underlyings: Entries<RawUnderlying>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    allow_implausible: bool,
+    underlyings: Entries<Object<RawUnderlying>>,
     #[serde(default)]
-    instruments: Entries<RawQuote>,
+    instruments: Entries<Object<RawQuote>>,
 }
 
 #[derive(serde::Deserialize, serde::Serialize)]
@@ -116,11 +122,24 @@ fn path(p: String) -> Location {
 
 /// Parses market JSON (see the module docs); `file` names the source in errors.
 pub fn parse_market_json(text: &str, file: &Path) -> Result<MarketData, FormatError> {
+    parse_market_json_with(text, file, MarketOptions::default())
+}
+
+/// [`parse_market_json`] with reader options (the file's own `allow_implausible` also counts).
+pub fn parse_market_json_with(
+    text: &str,
+    file: &Path,
+    options: MarketOptions,
+) -> Result<MarketData, FormatError> {
     let ctx = Ctx { file };
-    let raw: RawMarket = super::from_json(text, file)?;
+    let raw: Object<RawMarket> = super::from_json(text, file)?;
+    let raw = raw.0;
     let valuation_time = ctx.time(&raw.valuation_time, &path("valuation_time".into()))?;
     let mut b = MarketBuilder::new(file, valuation_time);
-    for (code, u) in &raw.underlyings.0 {
+    b.options(MarketOptions {
+        allow_implausible: options.allow_implausible || raw.allow_implausible,
+    });
+    for (code, Object(u)) in &raw.underlyings.0 {
         let at = path(format!("underlyings.{code}"));
         let asset = ctx.asset(code, &at)?;
         let index_price = ctx.positive(
@@ -147,7 +166,7 @@ pub fn parse_market_json(text: &str, file: &Path) -> Result<MarketData, FormatEr
             b.forward(asset, Forward { expiry, price }, at)?;
         }
     }
-    for (symbol, q) in &raw.instruments.0 {
+    for (symbol, Object(q)) in &raw.instruments.0 {
         let at = path(format!("instruments[\"{symbol}\"]"));
         let instrument = ctx.symbol(symbol, &at)?;
         let field = |f: &str| path(format!("instruments[\"{symbol}\"].{f}"));
@@ -221,7 +240,7 @@ pub fn write_market_json(market: &MarketData) -> String {
         .map(|u| {
             (
                 u.asset.to_string(),
-                RawUnderlying {
+                Object(RawUnderlying {
                     index_price: u.index_price,
                     rate: u.rate,
                     forwards: Entries(
@@ -230,11 +249,11 @@ pub fn write_market_json(market: &MarketData) -> String {
                             .map(|f| (f.expiry.to_string(), f.price))
                             .collect(),
                     ),
-                },
+                }),
             )
         })
         .collect();
-    let mut instruments: Vec<(String, RawQuote)> = Vec::new();
+    let mut instruments: Vec<(String, Object<RawQuote>)> = Vec::new();
     for u in &market.underlyings {
         let listed = market
             .instruments
@@ -243,10 +262,10 @@ pub fn write_market_json(market: &MarketData) -> String {
         if u.perpetual_price != u.index_price && !listed {
             instruments.push((
                 format!("{}-PERPETUAL", u.asset),
-                RawQuote {
+                Object(RawQuote {
                     mark_price: Some(u.perpetual_price),
                     mark_iv: None,
-                },
+                }),
             ));
         }
     }
@@ -263,17 +282,18 @@ pub fn write_market_json(market: &MarketData) -> String {
         };
         instruments.push((
             q.instrument.to_string(),
-            RawQuote {
+            Object(RawQuote {
                 mark_price,
                 mark_iv: q.mark_iv,
-            },
+            }),
         ));
     }
     let raw = RawMarket {
         valuation_time: market.valuation_time.to_string(),
+        allow_implausible: false,
         underlyings: Entries(underlyings),
         instruments: Entries(instruments),
     };
     // Serialising plain structs of strings and finite floats cannot fail.
-    serde_json::to_string_pretty(&raw).unwrap_or_default()
+    serde_json::to_string_pretty(&Object(raw)).unwrap_or_default()
 }

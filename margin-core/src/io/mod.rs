@@ -30,11 +30,14 @@ pub mod market_json;
 pub mod model_file;
 pub mod portfolio;
 
-pub use deribit::{median, parse_deribit_chain};
+pub use deribit::{median, parse_deribit_chain, parse_deribit_chain_with};
 pub use error::{FormatError, FormatErrorKind, Location};
 pub use history::{PriceHistory, coin_from_file_name, parse_history_csv};
-pub use market::{InstrumentQuote, MarketData, UnderlyingData};
-pub use market_json::{parse_market_json, write_market_json};
+pub use market::{
+    InstrumentQuote, MAX_ABS_RATE, MAX_FORWARD_RATIO, MAX_PRICE, MAX_VOL, MIN_FORWARD_RATIO,
+    MarketData, MarketOptions, UnderlyingData, check_plausible_market,
+};
+pub use market_json::{parse_market_json, parse_market_json_with, write_market_json};
 pub use model_file::{model_from_spec, parse_model_json, read_model};
 pub use portfolio::{
     Portfolio, PortfolioDefaults, Position, parse_portfolio_csv, parse_portfolio_json,
@@ -47,6 +50,16 @@ use std::path::Path;
 
 /// Largest accepted |position size|, in coins of the underlying: the engine's own limit.
 pub use crate::account::MAX_SIZE as MAX_ABS_SIZE;
+
+/// Smallest accepted |position size| in a portfolio file, in coins of the underlying. A size
+/// of 0 (or one that underflows to 0, such as `1e-400`) holds nothing and is almost always a
+/// typo: it is rejected rather than silently margined as nothing.
+pub const MIN_ABS_SIZE: f64 = 1e-9;
+
+/// Smallest accepted nonzero |equity| in a portfolio file, in the account currency. Equity is
+/// 0 or at least this large: a dust equity such as `1e-320` (subnormal) would make the margin
+/// ratio MM / equity infinite.
+pub const MIN_ABS_EQUITY: f64 = 1e-12;
 
 /// The two text formats the readers understand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +101,64 @@ pub fn detect_format(path: &Path, text: &str) -> Result<FileFormat, FormatError>
     }
 }
 
+/// A JSON value that must be an object: derived structs also accept arrays (fields by
+/// position), which would let `["A1", "BTC", 1, []]` pass for a portfolio. Wrapping the type
+/// makes an array an error ("expected an object").
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Object<T>(pub T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Object)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+impl<T: serde::Serialize> serde::Serialize for Object<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// The column index of each of `names` in a CSV header: a missing column, or one named twice
+/// (which one would be read?), is an error naming it. Shared by every CSV reader.
+pub(crate) fn columns<const N: usize>(
+    ctx: &Ctx<'_>,
+    headers: &csv::StringRecord,
+    names: [&'static str; N],
+) -> Result<[usize; N], FormatError> {
+    let mut idx = [0usize; N];
+    for (slot, name) in idx.iter_mut().zip(names) {
+        let mut found = headers.iter().enumerate().filter(|(_, h)| h.trim() == name);
+        *slot = found
+            .next()
+            .ok_or_else(|| ctx.err(&cell(1, name), FormatErrorKind::Missing("column")))?
+            .0;
+        if found.next().is_some() {
+            return Err(ctx.err(
+                &cell(1, name),
+                FormatErrorKind::Duplicate {
+                    what: "column",
+                    key: name.to_string(),
+                },
+            ));
+        }
+    }
+    Ok(idx)
+}
+
 /// Deserializes JSON `text` into `T`. On failure the text is read again with path tracking,
 /// so the error names the field (`positions[1].size`) as well as serde's line and column; the
 /// successful path, hot in batch runs, pays nothing for it.
@@ -116,12 +187,18 @@ pub fn read_text(path: &Path) -> Result<String, FormatError> {
         .map_err(|e| FormatError::new(path, Location::File, FormatErrorKind::Io(e)))
 }
 
-/// Reads a market file: market JSON or a Deribit option-chain CSV.
+/// Reads a market file: market JSON or a Deribit option-chain CSV, with the plausibility
+/// bounds enforced (see [`market`]).
 pub fn read_market(path: &Path) -> Result<MarketData, FormatError> {
+    read_market_with(path, MarketOptions::default())
+}
+
+/// [`read_market`] with reader options (e.g. accept implausible numbers).
+pub fn read_market_with(path: &Path, options: MarketOptions) -> Result<MarketData, FormatError> {
     let text = read_text(path)?;
     match detect_format(path, &text)? {
-        FileFormat::Json => parse_market_json(&text, path),
-        FileFormat::Csv => parse_deribit_chain(&text, path),
+        FileFormat::Json => parse_market_json_with(&text, path, options),
+        FileFormat::Csv => parse_deribit_chain_with(&text, path, options),
     }
 }
 
@@ -179,10 +256,27 @@ impl<'p> Ctx<'p> {
     /// `x` if it is a valid position size; `at` is called only to name an error, so hot
     /// readers format no location for good input.
     pub fn size(&self, x: f64, at: impl FnOnce() -> Location) -> Result<f64, FormatError> {
-        if x.is_finite() && x.abs() <= MAX_ABS_SIZE {
+        if x.is_finite() && x.abs() <= MAX_ABS_SIZE && x.abs() >= MIN_ABS_SIZE {
             Ok(x)
         } else {
             Err(self.err(&at(), FormatErrorKind::AbsurdSize(x)))
+        }
+    }
+
+    /// `x` if it is a valid equity: finite, and 0 or at least [`MIN_ABS_EQUITY`] in magnitude.
+    pub fn equity(&self, x: f64, at: &Location) -> Result<f64, FormatError> {
+        let x = self.finite(x, "equity", at)?;
+        if x == 0.0 || x.abs() >= MIN_ABS_EQUITY {
+            Ok(x)
+        } else {
+            Err(self.err(
+                at,
+                FormatErrorKind::Implausible {
+                    what: "equity",
+                    value: x,
+                    expected: "0 or |equity| >= 1e-12 (dust equity makes the margin ratio infinite)",
+                },
+            ))
         }
     }
 

@@ -40,7 +40,8 @@ fn path(p: impl Into<String>) -> Location {
 /// Parses a model file (see the module docs); `file` names the source in errors.
 pub fn parse_model_json(text: &str, file: &Path) -> Result<Model, FormatError> {
     let ctx = Ctx { file };
-    let raw: RawModel = super::from_json(text, file)?;
+    let raw: super::Object<RawModel> = super::from_json(text, file)?;
+    let raw = raw.0;
     let mut model = Model::preset(&raw.preset).map_err(|_| {
         ctx.err(
             &path("preset"),

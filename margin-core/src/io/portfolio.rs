@@ -13,12 +13,19 @@
 //! the file stem, `currency` to the underlying of the first position, `equity` to 0.
 //!
 //! Rules: `currency` is an upper-case coin code; `equity` is finite (it may be zero or
-//! negative: an underwater account is a valid input to a margin check); sizes are in coins of
-//! the underlying, signed (negative = short), finite with |size| ≤ [`super::MAX_ABS_SIZE`];
-//! each instrument appears once. Unknown JSON fields are errors.
+//! negative: an underwater account is a valid input to a margin check) and 0 or at least
+//! [`super::MIN_ABS_EQUITY`] (1e-12) in magnitude, since dust equity such as `1e-320` makes the
+//! margin ratio infinite; sizes are in coins of the underlying, signed (negative = short),
+//! finite with [`super::MIN_ABS_SIZE`] (1e-9) ≤ |size| ≤ [`super::MAX_ABS_SIZE`] (1e9) — a size
+//! of 0, or one that underflows to 0 such as `1e-400`, is an error, not an empty position;
+//! each instrument appears once. The account's own coin (`BTC` in a BTC account) is its
+//! collateral: it belongs in `equity`, and as a position it is an error (it has no P&L in its
+//! own coin, so a short of it would get IM 0 without reducing equity). Unknown JSON fields,
+//! arrays where objects are meant, and a CSV header naming `instrument` or `size` twice are
+//! errors.
 
 use super::error::{FormatError, FormatErrorKind, Location};
-use super::{Ctx, cell, csv_error};
+use super::{Ctx, Object, cell, csv_error};
 use crate::instrument::{Asset, Instrument};
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -69,7 +76,7 @@ struct RawPortfolio<'a> {
     currency: Cow<'a, str>,
     equity: f64,
     #[serde(borrow)]
-    positions: Vec<RawPosition<'a>>,
+    positions: Vec<Object<RawPosition<'a>>>,
 }
 
 #[derive(serde::Deserialize, serde::Serialize)]
@@ -100,17 +107,30 @@ fn push_unique(
     Ok(())
 }
 
+/// The error for a position in the account's own coin (see the module docs), or `None`.
+fn own_coin(currency: Asset, p: &Position) -> Option<FormatErrorKind> {
+    (p.instrument.kind == crate::instrument::Kind::Spot
+        && p.instrument.is_inverse()
+        && p.instrument.underlying == currency)
+        .then(|| {
+            FormatErrorKind::Unsupported(format!(
+                "`{currency}` is the account's own coin: it is collateral, so put it in \
+                 `equity` (held as a position it has no P&L in {currency} and would get IM 0)"
+            ))
+        })
+}
+
 /// Parses portfolio JSON (see the module docs); `file` names the source in errors.
 ///
 /// Hot in batch runs: strings are borrowed from `text` where they need no unescaping, and
 /// error locations are formatted only when there is an error.
 pub fn parse_portfolio_json(text: &str, file: &Path) -> Result<Portfolio, FormatError> {
     let ctx = Ctx { file };
-    let raw: RawPortfolio<'_> = super::from_json(text, file)?;
+    let Object(raw): Object<RawPortfolio<'_>> = super::from_json(text, file)?;
     let currency = ctx.asset(&raw.currency, &Location::Path("currency".into()))?;
-    let equity = ctx.finite(raw.equity, "equity", &Location::Path("equity".into()))?;
+    let equity = ctx.equity(raw.equity, &Location::Path("equity".into()))?;
     let mut positions: Vec<Position> = Vec::with_capacity(raw.positions.len());
-    for (i, p) in raw.positions.iter().enumerate() {
+    for (i, Object(p)) in raw.positions.iter().enumerate() {
         let instrument = match Instrument::parse(p.instrument.trim()) {
             Ok(instrument) => instrument,
             Err(_) => ctx.symbol(
@@ -119,7 +139,11 @@ pub fn parse_portfolio_json(text: &str, file: &Path) -> Result<Portfolio, Format
             )?,
         };
         let size = ctx.size(p.size, || Location::Path(format!("positions[{i}].size")))?;
-        push_unique(&ctx, &mut positions, Position { instrument, size }, || {
+        let position = Position { instrument, size };
+        if let Some(kind) = own_coin(currency, &position) {
+            return Err(ctx.err(&Location::Path(format!("positions[{i}].instrument")), kind));
+        }
+        push_unique(&ctx, &mut positions, position, || {
             Location::Path(format!("positions[{i}]"))
         })?;
     }
@@ -143,14 +167,9 @@ pub fn parse_portfolio_csv(
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| csv_error(file, &e))?.clone();
-    let column = |name: &'static str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| ctx.err(&cell(1, name), FormatErrorKind::Missing("column")))
-    };
-    let (c_inst, c_size) = (column("instrument")?, column("size")?);
+    let [c_inst, c_size] = super::columns(&ctx, &headers, ["instrument", "size"])?;
     let mut positions = Vec::new();
+    let mut lines = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| csv_error(file, &e))?;
         let line = record.position().map_or(0, |p| p.line());
@@ -160,6 +179,7 @@ pub fn parse_portfolio_csv(
         push_unique(&ctx, &mut positions, Position { instrument, size }, || {
             Location::Line { line, column: None }
         })?;
+        lines.push(line);
     }
     let currency = match (defaults.currency, positions.first()) {
         (Some(c), _) => c,
@@ -173,7 +193,12 @@ pub fn parse_portfolio_csv(
             ));
         }
     };
-    let equity = ctx.finite(defaults.equity.unwrap_or(0.0), "equity", &Location::File)?;
+    for (p, &line) in positions.iter().zip(&lines) {
+        if let Some(kind) = own_coin(currency, p) {
+            return Err(ctx.err(&cell(line, "instrument"), kind));
+        }
+    }
+    let equity = ctx.equity(defaults.equity.unwrap_or(0.0), &Location::File)?;
     let account = defaults.account.clone().unwrap_or_else(|| {
         file.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -190,12 +215,12 @@ pub fn parse_portfolio_csv(
 /// Writes `portfolio` as pretty JSON that [`parse_portfolio_json`] reads back equal.
 pub fn write_portfolio_json(portfolio: &Portfolio) -> String {
     // Plain strings and finite floats: serialisation cannot fail.
-    serde_json::to_string_pretty(&raw(portfolio)).unwrap_or_default()
+    serde_json::to_string_pretty(&Object(raw(portfolio))).unwrap_or_default()
 }
 
 /// [`write_portfolio_json`] on one line: a record of a batch (JSONL) input.
 pub fn write_portfolio_json_line(portfolio: &Portfolio) -> String {
-    serde_json::to_string(&raw(portfolio)).unwrap_or_default()
+    serde_json::to_string(&Object(raw(portfolio))).unwrap_or_default()
 }
 
 fn raw(portfolio: &Portfolio) -> RawPortfolio<'_> {
@@ -206,9 +231,11 @@ fn raw(portfolio: &Portfolio) -> RawPortfolio<'_> {
         positions: portfolio
             .positions
             .iter()
-            .map(|p| RawPosition {
-                instrument: Cow::Owned(p.instrument.to_string()),
-                size: p.size,
+            .map(|p| {
+                Object(RawPosition {
+                    instrument: Cow::Owned(p.instrument.to_string()),
+                    size: p.size,
+                })
             })
             .collect(),
     }

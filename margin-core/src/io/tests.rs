@@ -577,3 +577,222 @@ fn portfolio_errors() {
         "{e}"
     );
 }
+
+/// Issue 13, class "market inputs with no sanity bounds": each implausible number is rejected
+/// with the field named and the bound stated; `allow_implausible` lets it through.
+#[test]
+fn implausible_market_numbers_are_rejected_with_the_field_named() {
+    let strict = |from: &str, to: &str| -> String {
+        let text = EXAMPLE.replacen(from, to, 1);
+        assert_ne!(text, EXAMPLE, "{from}");
+        let e = parse_market_json(&text, Path::new("m.json")).unwrap_err();
+        // The same text is accepted when the user insists, in the file or as a reader option.
+        let allowed = text.replacen('{', "{\"allow_implausible\": true, ", 1);
+        parse_market_json(&allowed, Path::new("m.json")).unwrap();
+        let opts = MarketOptions {
+            allow_implausible: true,
+        };
+        parse_market_json_with(&text, Path::new("m.json"), opts).unwrap();
+        e.to_string()
+    };
+    let tail =
+        "; set `allow_implausible` / pass --allow-implausible-market if this is really meant)";
+    // A vol in percent, as Deribit's API writes it.
+    assert_eq!(
+        strict("\"mark_iv\": 0.6246", "\"mark_iv\": 46.0"),
+        format!(
+            "m.json: `instruments[\"BTC-25SEP26-120000-P\"].mark_iv`: implausible implied vol 46 \
+             (expected a decimal vol of at most 5.0 (500 %), e.g. 0.46 for 46 %{tail}"
+        )
+    );
+    // An index 1,000× away from its forwards: the forward is named against its index.
+    assert_eq!(
+        strict("\"index_price\": 77081.8", "\"index_price\": 77.0818"),
+        format!(
+            "m.json: `underlyings.BTC.forwards[\"2026-09-25T08:00:00Z\"]`: implausible forward \
+             77405.28 (expected within [0.5, 2] times the index{tail}"
+        )
+    );
+    for rate in ["1", "800", "-0.51"] {
+        assert_eq!(
+            strict("\"rate\": 0.0", &format!("\"rate\": {rate}")),
+            format!(
+                "m.json: `underlyings.BTC.rate`: implausible rate {rate} (expected a decimal \
+                 rate with |rate| <= 0.5 (50 % a year){tail}"
+            )
+        );
+    }
+    // Marks of 1e300: a perpetual's (its price) and an option's.
+    assert_eq!(
+        strict("\"mark_price\": 77100.0", "\"mark_price\": 1e300"),
+        format!(
+            "m.json: `instruments[\"BTC-PERPETUAL\"].mark_price`: implausible perpetual price \
+             1e300 (expected at most 1e12 USD per coin{tail}"
+        )
+    );
+    assert_eq!(
+        strict(
+            "{\"mark_iv\": 0.6246}",
+            "{\"mark_iv\": 0.6246, \"mark_price\": 1e300}"
+        ),
+        format!(
+            "m.json: `instruments[\"BTC-25SEP26-120000-P\"].mark_price`: implausible mark_price \
+             1e300 (expected at most 1e12 in the instrument's price unit{tail}"
+        )
+    );
+    // The edges are accepted: vol 5.0, rate ±0.5, forward exactly 2× the index.
+    let edge = EXAMPLE
+        .replacen("\"mark_iv\": 0.6246", "\"mark_iv\": 5.0", 1)
+        .replacen("\"rate\": 0.0", "\"rate\": -0.5", 1);
+    parse_market_json(&edge, mem()).unwrap();
+}
+
+/// The same bounds in the Deribit chain CSV, naming line and column.
+#[test]
+fn implausible_deribit_rows_are_rejected_with_line_and_column() {
+    let text = std::fs::read_to_string(chain_path()).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    // Line 3 of the file (the second row): implied_volatility 0.6246 written as percent.
+    assert!(lines[2].contains(",0.6246,"), "{}", lines[2]);
+    lines[2] = lines[2].replacen(",0.6246,", ",62.46,", 1);
+    let bad = lines.join("\n");
+    let e = parse_deribit_chain(&bad, Path::new("chain.csv")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "chain.csv: line 3, column `implied_volatility`: implausible implied vol 62.46 \
+         (expected a decimal vol of at most 5.0 (500 %), e.g. 0.46 for 46 %; set \
+         `allow_implausible` / pass --allow-implausible-market if this is really meant)"
+    );
+    let opts = MarketOptions {
+        allow_implausible: true,
+    };
+    let m = parse_deribit_chain_with(&bad, Path::new("chain.csv"), opts).unwrap();
+    assert!(m.underlyings[0].vols.iter().any(|v| v.vol == 62.46));
+}
+
+/// Issue 13, class "linear contracts quoted in a coin": rejected where the symbol is read,
+/// naming the position and the supported stablecoins.
+#[test]
+fn coin_quoted_linear_contracts_are_rejected() {
+    let text = r#"{"account": "A", "currency": "BTC", "equity": 1,
+        "positions": [{"instrument": "BTC_BTC-PERPETUAL", "size": 1}]}"#;
+    let e = parse_portfolio_json(text, Path::new("p.json")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "p.json: `positions[0].instrument`: bad instrument symbol `BTC_BTC-PERPETUAL`: invalid \
+         symbol: unsupported quote currency (a linear contract must be quoted in a USD \
+         stablecoin the engine supports: USDC or USDT; coin-quoted contracts such as \
+         BTC_BTC-PERPETUAL or ETH_BTC-... are not modelled)"
+    );
+    let market = EXAMPLE.replacen("\"BTC-PERPETUAL\"", "\"BTC_DOGE-PERPETUAL\"", 1);
+    let e = parse_market_json(&market, mem()).unwrap_err();
+    assert!(
+        matches!(
+            e.kind,
+            FormatErrorKind::BadSymbol {
+                error: crate::Error::Symbol(crate::error::SymbolError::UnsupportedQuote),
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(
+        e.location,
+        Location::Path("instruments[\"BTC_DOGE-PERPETUAL\"]".into())
+    );
+}
+
+/// Issue 13, class "small input defects": each is an error naming the field.
+#[test]
+fn small_input_defects_are_errors() {
+    let json = |positions: &str, equity: &str| {
+        format!(
+            r#"{{"account": "A", "currency": "BTC", "equity": {equity}, "positions": [{positions}]}}"#
+        )
+    };
+    let err = |text: &str| {
+        parse_portfolio_json(text, Path::new("p.json"))
+            .unwrap_err()
+            .to_string()
+    };
+    let size_msg = |v: &str| {
+        format!(
+            "p.json: `positions[0].size`: absurd position size {v} (expected a finite number with \
+             1e-9 <= |size| <= 1e9; leave out a position of 0)"
+        )
+    };
+    // A size that underflows to 0, and 0 itself.
+    for (lit, shown) in [("1e-400", "0"), ("0", "0"), ("-1e-10", "-0.0000000001")] {
+        assert_eq!(
+            err(&json(
+                &format!(r#"{{"instrument": "BTC-PERPETUAL", "size": {lit}}}"#),
+                "1"
+            )),
+            size_msg(shown),
+            "{lit}"
+        );
+    }
+    let csv_err = |text: &str| {
+        parse_portfolio_csv(text, Path::new("p.csv"), &PortfolioDefaults::default())
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        csv_err("instrument,size\nBTC-PERPETUAL,1e-400\n"),
+        "p.csv: line 2, column `size`: absurd position size 0 (expected a finite number with \
+         1e-9 <= |size| <= 1e9; leave out a position of 0)"
+    );
+    // Two `size` columns: which one? An error naming it.
+    assert_eq!(
+        csv_err("instrument,size,size\nBTC-PERPETUAL,1,2\n"),
+        "p.csv: line 1, column `size`: duplicate column `size`"
+    );
+    // JSON arrays where objects are meant: the whole portfolio, a position, a model file.
+    assert_eq!(
+        err(r#"["A", "BTC", 1, []]"#),
+        "p.json: malformed JSON: invalid type: sequence, expected an object at line 1 column 0"
+    );
+    assert_eq!(
+        err(&json(r#"["BTC-PERPETUAL", 1]"#, "1")),
+        "p.json: `positions[0]`: malformed JSON: invalid type: sequence, expected an object at \
+         line 1 column 63"
+    );
+    let model = parse_model_json(r#"["span16", {}]"#, Path::new("m.json")).unwrap_err();
+    assert!(
+        model
+            .to_string()
+            .contains("invalid type: sequence, expected an object"),
+        "{model}"
+    );
+    let market = parse_market_json(r#"["2026-08-22T15:33:51Z", {}]"#, mem()).unwrap_err();
+    assert!(
+        market
+            .to_string()
+            .contains("invalid type: sequence, expected an object"),
+        "{market}"
+    );
+    // Dust (subnormal) equity would make the margin ratio infinite.
+    assert_eq!(
+        err(&json(
+            r#"{"instrument": "BTC-PERPETUAL", "size": 1}"#,
+            "1e-320"
+        )),
+        "p.json: `equity`: implausible equity 1e-320 (expected 0 or |equity| >= 1e-12 (dust \
+         equity makes the margin ratio infinite); set `allow_implausible` / pass \
+         --allow-implausible-market if this is really meant)"
+    );
+    // The account's own coin is collateral, not a position (a short of it got IM 0).
+    let own = "`BTC` is the account's own coin: it is collateral, so put it in `equity` (held \
+               as a position it has no P&L in BTC and would get IM 0)";
+    assert_eq!(
+        err(&json(r#"{"instrument": "BTC", "size": -1}"#, "1")),
+        format!("p.json: `positions[0].instrument`: {own}")
+    );
+    assert_eq!(
+        csv_err("instrument,size\nBTC-PERPETUAL,1\nBTC,-1\n"),
+        format!("p.csv: line 3, column `instrument`: {own}")
+    );
+    // Another coin's spot in a BTC account is not the account's collateral: not this error.
+    let eth = json(r#"{"instrument": "ETH", "size": -1}"#, "1");
+    assert!(parse_portfolio_json(&eth, Path::new("p.json")).is_ok());
+}
