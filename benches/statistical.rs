@@ -25,7 +25,13 @@ const CHAIN: &str = concat!(
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/btc-eth-daily/");
 
 /// `n` options spread evenly over the chain (BTC and ETH), sizes alternating in sign.
-pub fn option_book(n: usize) -> (Vec<Instrument>, Vec<margin_core::market::PricingInputs>, Vec<f64>) {
+pub fn option_book(
+    n: usize,
+) -> (
+    Vec<Instrument>,
+    Vec<margin_core::market::PricingInputs>,
+    Vec<f64>,
+) {
     let text = std::fs::read_to_string(CHAIN).expect("bundled chain");
     let data = parse_deribit_chain(&text, Path::new(CHAIN)).expect("valid chain");
     let views = data.views();
@@ -33,8 +39,13 @@ pub fn option_book(n: usize) -> (Vec<Instrument>, Vec<margin_core::market::Prici
     let all: Vec<Instrument> = data.options().map(|q| q.instrument).collect();
     let step = all.len() / n;
     let instruments: Vec<Instrument> = all.iter().step_by(step).take(n).copied().collect();
-    let inputs = instruments.iter().map(|i| market.inputs(i).unwrap()).collect();
-    let sizes = (0..n).map(|i| if i % 2 == 0 { 1.0 } else { -0.7 }).collect();
+    let inputs = instruments
+        .iter()
+        .map(|i| market.inputs(i).unwrap())
+        .collect();
+    let sizes = (0..n)
+        .map(|i| if i % 2 == 0 { 1.0 } else { -0.7 })
+        .collect();
     (instruments, inputs, sizes)
 }
 
@@ -55,7 +66,10 @@ fn params(method: Method) -> VarParams {
 }
 
 fn bench(c: &mut Criterion) {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
     let joint = PriceHistory::load(&[format!("{DATA}btc_eth_daily_close_aligned.csv")]).unwrap();
     let btc = PriceHistory::load(&[format!("{DATA}BTC-USD.csv")]).unwrap();
     let mut group = c.benchmark_group("statistical");
