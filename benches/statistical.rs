@@ -1,15 +1,18 @@
 //! Statistical-margin benches on the bundled Deribit chain of 2026-08-22 and the bundled
 //! BTC/ETH daily history (`data/`), one thread:
-//! * Monte Carlo ES, 100,000 scenarios × 200 option positions on BTC and ETH, full revaluation
-//!   (target < 0.5 s);
-//! * HS ES over the full BTC history (2014–2024, about 3,500 2-day windows) for a 50-position
-//!   account (target < 5 ms).
+//! * Monte Carlo ES, 100,000 scenarios × 200 option positions on BTC and ETH (the USDC account
+//!   `examples/portfolio-usdc-200.json`), full revaluation (target < 0.5 s);
+//! * HS ES over the full BTC history (2014–2024, about 3,500 2-day windows) for its first 50
+//!   positions, BTC options (target < 5 ms).
 //!
 //! `cargo bench -p margin-benches --bench statistical -- --warm-up-time 1 --measurement-time 5`
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use margin_core::io::engine::Universe;
 use margin_core::io::history::PriceHistory;
-use margin_core::io::parse_deribit_chain;
+use margin_core::io::{PortfolioDefaults, read_market, read_portfolio};
+use margin_core::market::PricingInputs;
+use margin_core::model::Model;
 use margin_core::scenario::VolShock;
 use margin_core::statistical::Book;
 use margin_core::stats::monte_carlo::Dist;
@@ -22,31 +25,38 @@ const CHAIN: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../data/deribit/deribit_options_snapshot_20260822T153351Z.csv"
 );
+const USDC_200: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../examples/portfolio-usdc-200.json"
+);
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/btc-eth-daily/");
 
-/// `n` options spread evenly over the chain (BTC and ETH), sizes alternating in sign.
-pub fn option_book(
-    n: usize,
-) -> (
-    Vec<Instrument>,
-    Vec<margin_core::market::PricingInputs>,
-    Vec<f64>,
-) {
-    let text = std::fs::read_to_string(CHAIN).expect("bundled chain");
-    let data = parse_deribit_chain(&text, Path::new(CHAIN)).expect("valid chain");
-    let views = data.views();
-    let market = data.snapshot(&views).unwrap();
-    let all: Vec<Instrument> = data.options().map(|q| q.instrument).collect();
-    let step = all.len() / n;
-    let instruments: Vec<Instrument> = all.iter().step_by(step).take(n).copied().collect();
+/// A book from a portfolio file on the bundled chain, through the same universe as
+/// `margin compute` and `margin var`.
+pub fn book_of(portfolio: &str) -> (Vec<Instrument>, Vec<PricingInputs>, Vec<f64>) {
+    let market = read_market(Path::new(CHAIN)).expect("bundled chain");
+    let portfolio =
+        read_portfolio(Path::new(portfolio), &PortfolioDefaults::default()).expect("portfolio");
+    let extra: Vec<_> = portfolio.positions.iter().map(|p| p.instrument).collect();
+    let views = market.views();
+    let snapshot = market.snapshot(&views).unwrap();
+    let universe = Universe::new(
+        &market,
+        &snapshot,
+        Model::preset("deribit-btc").unwrap(),
+        &extra,
+    )
+    .unwrap();
+    let rows = universe.positions(&portfolio).unwrap();
+    let instruments = rows
+        .iter()
+        .map(|p| universe.instruments()[p.instrument])
+        .collect::<Vec<_>>();
     let inputs = instruments
         .iter()
-        .map(|i| market.inputs(i).unwrap())
+        .map(|i| snapshot.inputs(i).unwrap())
         .collect();
-    let sizes = (0..n)
-        .map(|i| if i % 2 == 0 { 1.0 } else { -0.7 })
-        .collect();
-    (instruments, inputs, sizes)
+    (instruments, inputs, rows.iter().map(|p| p.size).collect())
 }
 
 fn params(method: Method) -> VarParams {
@@ -75,7 +85,7 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("statistical");
     group.sample_size(10);
 
-    let (instruments, inputs, sizes) = option_book(200);
+    let (instruments, inputs, sizes) = book_of(USDC_200);
     let book = Book {
         instruments: &instruments,
         inputs: &inputs,
@@ -91,12 +101,9 @@ fn bench(c: &mut Criterion) {
         b.iter(|| pool.install(|| black_box(var::run(&book, &h, &p).unwrap())))
     });
 
-    let (instruments, inputs, sizes) = option_book(400);
-    // 50 BTC options.
-    let keep: Vec<usize> = (0..instruments.len())
-        .filter(|&i| instruments[i].underlying.as_str() == "BTC")
-        .take(50)
-        .collect();
+    let (instruments, inputs, sizes) = book_of(USDC_200);
+    // Its first 50 positions: BTC options.
+    let keep: Vec<usize> = (0..50).collect();
     let instruments: Vec<_> = keep.iter().map(|&i| instruments[i]).collect();
     let inputs: Vec<_> = keep.iter().map(|&i| inputs[i]).collect();
     let sizes: Vec<_> = keep.iter().map(|&i| sizes[i]).collect();
