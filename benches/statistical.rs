@@ -14,10 +14,11 @@ use margin_core::io::{PortfolioDefaults, read_market, read_portfolio};
 use margin_core::market::PricingInputs;
 use margin_core::model::Model;
 use margin_core::scenario::VolShock;
+use margin_core::spec::{Covariance, JointSource, Method};
 use margin_core::statistical::Book;
 use margin_core::stats::monte_carlo::Dist;
 use margin_core::{Asset, Instrument};
-use margin_opt::var::{self, Closes, Covariance, Method, VarParams};
+use margin_opt::var::{self, Closes, VarParams};
 use std::hint::black_box;
 use std::path::Path;
 
@@ -61,17 +62,19 @@ pub fn book_of(portfolio: &str) -> (Vec<Instrument>, Vec<PricingInputs>, Vec<f64
 
 fn params(method: Method) -> VarParams {
     VarParams {
-        method,
+        source: JointSource {
+            method,
+            horizon_days: 2,
+            overlapping: true,
+            lambda: 0.94,
+            covariance: Covariance::Ewma,
+            dist: Dist::Normal,
+            scenarios: 100_000,
+            seed: 1,
+            vol: VolShock::None,
+            time_decay: false,
+        },
         confidence: 0.99,
-        horizon_days: 2,
-        overlapping: true,
-        lambda: 0.94,
-        covariance: Covariance::Ewma,
-        dist: Dist::Normal,
-        scenarios: 100_000,
-        seed: 1,
-        vol: VolShock::None,
-        time_decay: false,
     }
 }
 

@@ -43,9 +43,9 @@ pub fn distribution(report: &VarReport, currency: &str, params: &VarParams) -> S
         "<text x=\"{LEFT}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">P&amp;L distribution \
          ({}, {} scenarios, {}-day horizon)</text>\n<text x=\"{LEFT}\" y=\"44\" \
          font-size=\"11\">VaR {:.6} {c}, ES {:.6} {c} at {} % confidence</text>",
-        params.method.name(),
+        params.source.method.name(),
         report.scenarios,
-        params.horizon_days,
+        params.source.horizon_days,
         report.var,
         report.es,
         params.confidence * 100.0

@@ -70,6 +70,35 @@ pub struct Margin {
 }
 
 impl Margin {
+    /// A result from its requirements (finite, checked by the caller), line items, worst
+    /// scenario and equity: ratio, free collateral and status follow here, the same for every
+    /// model.
+    pub fn assemble(
+        (initial, maintenance): (f64, f64),
+        components: heapless::Vec<LineItem, MAX_LINE_ITEMS>,
+        worst: WorstScenario,
+        equity: f64,
+        preset: PresetId,
+    ) -> Margin {
+        Margin {
+            initial,
+            maintenance,
+            components,
+            worst,
+            equity,
+            margin_ratio: (equity > 0.0).then(|| maintenance / equity),
+            free_collateral: equity - initial,
+            status: if equity < maintenance {
+                Status::Liquidation
+            } else if equity < initial {
+                Status::MarginCall
+            } else {
+                Status::Healthy
+            },
+            preset,
+        }
+    }
+
     /// The component named `name`.
     pub fn component(&self, name: &str) -> Option<f64> {
         self.components
@@ -445,6 +474,13 @@ where
         });
     }
     let spec = model.spec();
+    let Measure::Worst { decimals, .. } = spec.measure else {
+        // Tail measures run over joint scenarios (`crate::statistical_margin`), never a grid.
+        return Err(Error::OutOfRange {
+            what: "a statistical model margined on grid risk arrays (give it a price history)",
+            value: 0.0,
+        });
+    };
     let rule = cell_rule(arrays, &spec, account.currency);
     let scenarios = arrays.scenarios().scenarios();
     let units = match spec.scope {
@@ -474,7 +510,6 @@ where
             spec.scope == Scope::Account
                 || groups.get(unit) == Some(&arrays.instruments()[p.instrument].underlying)
         });
-        let Measure::Worst { decimals, .. } = spec.measure;
         measure_sum += w.loss;
         let mut risk = measure::round_to(w.loss, decimals);
         for (sum, a) in addon_sums.iter_mut().zip(&spec.addons) {
@@ -512,28 +547,17 @@ where
         }
     }
     let sc = &scenarios[worst.index];
-    let equity = account.equity;
-    Ok(Margin {
-        initial,
-        maintenance,
-        components: items,
-        worst: crate::account::WorstScenario {
+    Ok(Margin::assemble(
+        (initial, maintenance),
+        items,
+        WorstScenario {
             index: worst.index,
             price_move: sc.price_move,
             vol_shock: sc.vol_shock.magnitude(),
             kind: sc.kind,
             loss: worst.loss,
         },
-        equity,
-        margin_ratio: (equity > 0.0).then(|| maintenance / equity),
-        free_collateral: equity - initial,
-        status: if equity < maintenance {
-            Status::Liquidation
-        } else if equity < initial {
-            Status::MarginCall
-        } else {
-            Status::Healthy
-        },
-        preset: model.id(),
-    })
+        account.equity,
+        model.id(),
+    ))
 }

@@ -15,6 +15,8 @@
 //! * [`time`]: millisecond timestamps, civil dates and ISO-8601, without a clock.
 //! * [`scenario`], [`risk`], [`measure`], [`addon`], [`model`], [`account`]: the scenario
 //!   engine (grids, risk arrays, worst case, add-ons, presets, account margin and what-if).
+//! * [`spec`]: the declarative margin spec every model turns into; [`statistical`] and
+//!   [`var_margin`]: joint-scenario revaluation and VaR/ES margin; [`stats`]: the statistics.
 //! * [`standard`]: Deribit Standard Margin, the isolated reference portfolio margin is
 //!   compared against.
 //! * [`stats`]: the statistical engine: random streams, normal quantiles, samplers, Cholesky,
@@ -46,6 +48,7 @@ pub mod standard;
 pub mod statistical;
 pub mod stats;
 pub mod time;
+pub mod var_margin;
 
 pub use error::Error;
 pub use instrument::{Asset, Instrument, Kind, Right, Settlement};

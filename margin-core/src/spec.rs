@@ -25,6 +25,8 @@
 //! the model family.
 
 use crate::measure::CellRule;
+use crate::scenario::{Scenario, VolShock};
+use crate::stats::monte_carlo::Dist;
 
 /// Most add-ons one spec lists.
 pub const MAX_ADDONS: usize = 4;
@@ -36,6 +38,91 @@ pub enum Scope {
     Account,
     /// One requirement per underlying (each with only its own positions), summed: classic SPAN.
     PerUnderlying,
+}
+
+/// Where the scenarios come from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Source {
+    /// A venue grid the model generates itself ([`crate::model::Model::scenarios`]): every
+    /// instrument of a market gets a row (risk arrays built once, shared by all accounts).
+    Grid,
+    /// Joint scenarios from a price history (HS, FHS, Monte Carlo) or a covariance
+    /// (parametric): only an account's own instruments are revalued, in blocks.
+    Joint(JointSource),
+}
+
+/// How joint scenarios are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Historical simulation: h-day windows of daily closes.
+    Historical,
+    /// Filtered historical simulation: EWMA-rescaled log returns.
+    Filtered,
+    /// Monte Carlo from a covariance of daily log returns.
+    MonteCarlo,
+    /// Delta-normal closed form from the same covariance.
+    Parametric,
+}
+
+impl Method {
+    /// The name used on the command line and in JSON: `hs`, `fhs`, `mc`, `parametric`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Method::Historical => "hs",
+            Method::Filtered => "fhs",
+            Method::MonteCarlo => "mc",
+            Method::Parametric => "parametric",
+        }
+    }
+}
+
+/// Which covariance Monte Carlo and parametric use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Covariance {
+    /// RiskMetrics EWMA at λ.
+    Ewma,
+    /// Demeaned unbiased sample covariance.
+    Sample,
+}
+
+/// The parameters of a joint scenario source.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct JointSource {
+    /// Scenario method.
+    pub method: Method,
+    /// Horizon in days (≥ 1).
+    pub horizon_days: usize,
+    /// Overlapping h-day windows (HS/FHS); else non-overlapping, anchored at the newest close.
+    pub overlapping: bool,
+    /// EWMA decay λ in (0, 1).
+    pub lambda: f64,
+    /// Covariance for Monte Carlo and parametric.
+    pub covariance: Covariance,
+    /// Innovation distribution for Monte Carlo.
+    pub dist: Dist,
+    /// Monte Carlo scenario count.
+    pub scenarios: usize,
+    /// Monte Carlo seed.
+    pub seed: u64,
+    /// Vol shock of every scenario: [`VolShock::None`] or [`VolShock::Rule`].
+    pub vol: VolShock,
+    /// Step time forward by the horizon (options expiring inside it pay intrinsic).
+    pub time_decay: bool,
+}
+
+impl JointSource {
+    /// The scenario every joint scenario copies (its vol shock and time step); the price moves
+    /// come from the joint table.
+    pub fn template(&self) -> Scenario {
+        Scenario {
+            time_step: if self.time_decay {
+                self.horizon_days as f64 / 365.0
+            } else {
+                0.0
+            },
+            ..Scenario::standard(0.0, self.vol)
+        }
+    }
 }
 
 /// How the aggregated cells become one number.
@@ -50,13 +137,23 @@ pub enum Measure {
         /// Decimal places of the rounding, or negative for none.
         decimals: i32,
     },
+    /// VaR or Expected Shortfall at `confidence` of N equally likely joint-scenario losses
+    /// (Acerbi & Tasche 2002; see [`crate::stats::tail`]).
+    Tail {
+        /// Line-item name (`expected_shortfall`, `value_at_risk`).
+        name: &'static str,
+        /// ES when true, VaR otherwise.
+        expected_shortfall: bool,
+        /// Confidence level c in (0, 1).
+        confidence: f64,
+    },
 }
 
 impl Measure {
     /// The line-item name of the measure.
     pub fn name(&self) -> &'static str {
         match self {
-            Measure::Worst { name, .. } => name,
+            Measure::Worst { name, .. } | Measure::Tail { name, .. } => name,
         }
     }
 }
@@ -148,6 +245,8 @@ impl Mapping {
 /// to the account currency.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spec {
+    /// Scenario source.
+    pub source: Source,
     /// Risk unit.
     pub scope: Scope,
     /// Cell aggregation across underlyings (amounts in USD).

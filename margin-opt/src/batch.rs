@@ -29,6 +29,7 @@
 //! * a temporary `OUT.<pid>.tmp` left by a process that no longer runs (checked in `/proc`;
 //!   on systems without `/proc` nothing is removed) is deleted at the start of the next run.
 
+use crate::joint::JointEngine;
 use margin_core::io::engine::{Universe, finite_margin, margin_portfolio, status_name};
 use margin_core::io::{FormatError, Location, parse_portfolio_json};
 use margin_core::risk::RiskArrays;
@@ -58,6 +59,9 @@ pub struct Batch<'a> {
     pub universe: &'a Universe,
     /// The risk arrays built from `universe`.
     pub arrays: RiskArrays<'a>,
+    /// For a statistical preset, its engine: accounts are looked up and validated in
+    /// `universe` and margined over the engine's joint scenarios (see [`crate::joint`]).
+    pub joint: Option<&'a JointEngine>,
 }
 
 #[derive(Serialize)]
@@ -103,22 +107,29 @@ impl Batch<'_> {
             Err(e) => return error(None, record_error(&e)),
         };
         let mut positions = Vec::new();
-        match margin_portfolio(
-            self.universe,
-            &self.arrays,
-            &portfolio,
-            &mut positions,
-            scratch,
-        ) {
+        let result = match self.joint {
+            Some(engine) => engine
+                .margin(self.universe, &self.arrays, &portfolio, &[])
+                .map(|(m, _)| m),
+            None => margin_portfolio(
+                self.universe,
+                &self.arrays,
+                &portfolio,
+                &mut positions,
+                scratch,
+            )
+            .map(|(_, m)| m),
+        };
+        match result {
             // A non-finite margin is an error line, never a result (`null` in JSON).
-            Ok((_, m)) if finite_margin(&m).is_err() => {
+            Ok(m) if finite_margin(&m).is_err() => {
                 let e = finite_margin(&m)
                     .err()
                     .map(|e| e.to_string())
                     .unwrap_or_default();
                 error(Some(&portfolio.account), e)
             }
-            Ok((_, m)) => {
+            Ok(m) => {
                 let ok = OkLine {
                     account: &portfolio.account,
                     initial_margin: m.initial,
@@ -479,6 +490,7 @@ mod tests {
         let batch = Batch {
             universe: &universe,
             arrays,
+            joint: None,
         };
         batch.run(input, out, &|_| {})
     }
@@ -503,6 +515,7 @@ mod tests {
         let batch = Batch {
             universe: &universe,
             arrays,
+            joint: None,
         };
         batch.run_files(accounts, out, &|_| {})
     }

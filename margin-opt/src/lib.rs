@@ -1,6 +1,7 @@
 //! Work over many portfolios on top of [`margin_core`] (std, rayon).
 //!
 //! * [`batch`]: margin for many accounts in parallel against one set of risk arrays.
+//! * [`joint`]: statistical presets in the same clients as grids (compute, whatif, batch).
 //! * [`var`]: VaR and Expected Shortfall of one account over HS, FHS or Monte Carlo joint
 //!   scenarios, or parametric, with Euler contributions.
 //!
@@ -8,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod batch;
+pub mod joint;
 pub mod var;
 
 pub use margin_core;

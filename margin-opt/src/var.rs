@@ -23,11 +23,15 @@
 //! sum over the positions in order and the tail selection is a total order (loss, then index):
 //! the same bits for any thread count.
 
+use margin_core::account::{Margin, WorstScenario};
+use margin_core::model::Model;
 use margin_core::risk::InstrumentError;
-use margin_core::scenario::{JointMoves, Scenario, VolShock};
+use margin_core::scenario::{JointMoves, Scenario, ScenarioKind, VolShock};
+use margin_core::spec::{Covariance, JointSource, Measure, Method, Source, Spec};
 use margin_core::statistical::{self, BlockScratch, Book};
 use margin_core::stats::monte_carlo::{self, McParams};
 use margin_core::stats::{ewma, historical, linalg, normal, tail};
+use margin_core::var_margin;
 use margin_core::{Asset, Error};
 use rayon::prelude::*;
 
@@ -38,65 +42,27 @@ pub const BLOCK: usize = 512;
 /// Relative step of the central differences behind parametric sensitivities.
 pub const DELTA_STEP: f64 = 1e-3;
 
-/// Where the scenarios come from.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Method {
-    /// Historical simulation.
-    Historical,
-    /// Filtered historical simulation (EWMA).
-    Filtered,
-    /// Monte Carlo from a covariance.
-    MonteCarlo,
-    /// Delta-normal closed form.
-    Parametric,
-}
-
-impl Method {
-    /// The name used on the command line and in JSON.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Method::Historical => "hs",
-            Method::Filtered => "fhs",
-            Method::MonteCarlo => "mc",
-            Method::Parametric => "parametric",
-        }
-    }
-}
-
-/// Which covariance Monte Carlo and parametric use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Covariance {
-    /// RiskMetrics EWMA at λ.
-    Ewma,
-    /// Demeaned unbiased sample covariance.
-    Sample,
-}
-
-/// Everything a VaR run needs besides the book and the history.
+/// A VaR run: the joint scenario source and the confidence of the measure.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct VarParams {
-    /// Scenario source.
-    pub method: Method,
+    /// How the scenarios are made.
+    pub source: JointSource,
     /// Confidence level c in (0, 1).
     pub confidence: f64,
-    /// Horizon in days (≥ 1).
-    pub horizon_days: usize,
-    /// Overlapping windows (HS/FHS).
-    pub overlapping: bool,
-    /// EWMA decay λ.
-    pub lambda: f64,
-    /// Covariance for MC and parametric.
-    pub covariance: Covariance,
-    /// Innovation distribution for MC.
-    pub dist: monte_carlo::Dist,
-    /// Monte Carlo scenario count.
-    pub scenarios: usize,
-    /// Monte Carlo seed.
-    pub seed: u64,
-    /// Vol shock of every scenario: `VolShock::None` or `VolShock::Rule`.
-    pub vol: VolShock,
-    /// Step time forward by the horizon (options expiring inside it pay intrinsic).
-    pub time_decay: bool,
+}
+
+impl VarParams {
+    /// The run a statistical model specifies (`None` for a grid model).
+    pub fn of(model: &Model) -> Option<VarParams> {
+        match model.spec() {
+            Spec {
+                source: Source::Joint(source),
+                measure: Measure::Tail { confidence, .. },
+                ..
+            } => Some(VarParams { source, confidence }),
+            _ => None,
+        }
+    }
 }
 
 /// Daily closes, date-major `T × U`, of the coins a book needs, oldest first.
@@ -126,6 +92,8 @@ pub struct TailScenario {
 /// The result of a VaR run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VarReport {
+    /// Coins of the joint table, in column order (of `moves`, `volatility`, `correlation`).
+    pub coins: Vec<Asset>,
     /// Scenario count N (MC draws behind the parametric comparison for `parametric`).
     pub scenarios: usize,
     /// VaR at the confidence.
@@ -181,71 +149,106 @@ impl core::fmt::Display for VarError {
 
 impl std::error::Error for VarError {}
 
-/// The scenario template: the vol rule and the time step of the horizon.
-pub fn template(params: &VarParams) -> Scenario {
-    Scenario {
-        time_step: if params.time_decay {
-            params.horizon_days as f64 / 365.0
-        } else {
-            0.0
-        },
-        ..Scenario::standard(0.0, params.vol)
+/// Joint scenarios built once from a history, shared by every account of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenarios {
+    /// Coins, in column order.
+    pub coins: Vec<Asset>,
+    /// `N × U` relative moves.
+    pub moves: Vec<f64>,
+    /// Close indices `(start, end)` of each HS/FHS window.
+    pub windows: Option<Vec<(usize, usize)>>,
+    /// Daily covariance used by Monte Carlo and parametric (`U × U`).
+    pub covariance: Vec<f64>,
+    /// Today's daily σ of each coin (EWMA at λ).
+    pub volatility: Vec<f64>,
+    /// Correlation matrix of `covariance`.
+    pub correlation: Vec<f64>,
+}
+
+impl Scenarios {
+    /// The scenarios of `source` over `history`.
+    pub fn build(history: &Closes<'_>, source: &JointSource) -> Result<Scenarios, VarError> {
+        let u = history.coins.len();
+        let h = source.horizon_days;
+        let t = history.closes.len() / u.max(1);
+        let mut returns = vec![0.0; t.saturating_sub(1) * u];
+        let n_returns = ewma::log_returns(history.closes, u, &mut returns)?;
+        let returns = &returns[..n_returns * u];
+        let mut ewma_cov = vec![0.0; u * u];
+        ewma::ewma_covariance(returns, u, source.lambda, &mut ewma_cov)?;
+        let covariance = match source.covariance {
+            Covariance::Ewma => ewma_cov.clone(),
+            Covariance::Sample => {
+                let mut c = vec![0.0; u * u];
+                ewma::sample_covariance(returns, u, &mut c)?;
+                c
+            }
+        };
+        let (moves, windows) = match source.method {
+            Method::Historical => {
+                let n = historical::window_count(t, h, source.overlapping);
+                let mut m = vec![0.0; n * u];
+                let mut w = vec![(0, 0); n];
+                let n =
+                    historical::hs_moves(history.closes, u, h, source.overlapping, &mut m, &mut w)?;
+                (m[..n * u].to_vec(), Some(w[..n].to_vec()))
+            }
+            Method::Filtered => {
+                let n = historical::fhs_window_count(t, h, source.overlapping);
+                let mut m = vec![0.0; n * u];
+                let mut w = vec![(0, 0); n];
+                let mut now = vec![0.0; u];
+                let n = historical::fhs_moves(
+                    history.closes,
+                    u,
+                    h,
+                    source.overlapping,
+                    source.lambda,
+                    &mut m,
+                    &mut w,
+                    &mut now,
+                )?;
+                (m[..n * u].to_vec(), Some(w[..n].to_vec()))
+            }
+            Method::MonteCarlo | Method::Parametric => (mc_moves(&covariance, u, source)?, None),
+        };
+        JointMoves::new(history.coins, &moves)?;
+        Ok(Scenarios {
+            coins: history.coins.to_vec(),
+            moves,
+            windows,
+            volatility: (0..u).map(|i| ewma_cov[i * u + i].sqrt()).collect(),
+            correlation: correlation(&covariance, u),
+            covariance,
+        })
+    }
+
+    /// The joint table (validated when built).
+    pub fn joint(&self) -> Result<JointMoves<'_>, Error> {
+        JointMoves::new(&self.coins, &self.moves)
     }
 }
 
-/// Runs `params` on `book` over `history` (whose coins must cover the book's underlyings).
+/// Builds the scenarios of `params` over `history` and evaluates `book` on them.
 pub fn run(
     book: &Book<'_>,
     history: &Closes<'_>,
     params: &VarParams,
 ) -> Result<VarReport, VarError> {
-    let u = history.coins.len();
-    let h = params.horizon_days;
-    let t = history.closes.len() / u.max(1);
-    let mut returns = vec![0.0; t.saturating_sub(1) * u];
-    let n_returns = ewma::log_returns(history.closes, u, &mut returns)?;
-    let returns = &returns[..n_returns * u];
-    let mut ewma_cov = vec![0.0; u * u];
-    ewma::ewma_covariance(returns, u, params.lambda, &mut ewma_cov)?;
-    let cov = match params.covariance {
-        Covariance::Ewma => ewma_cov.clone(),
-        Covariance::Sample => {
-            let mut c = vec![0.0; u * u];
-            ewma::sample_covariance(returns, u, &mut c)?;
-            c
-        }
-    };
-    let volatility: Vec<f64> = (0..u).map(|i| ewma_cov[i * u + i].sqrt()).collect();
-    let correlation = correlation(&cov, u);
-    let template = template(params);
-    let (moves, windows) = match params.method {
-        Method::Historical => {
-            let n = historical::window_count(t, h, params.overlapping);
-            let mut m = vec![0.0; n * u];
-            let mut w = vec![(0, 0); n];
-            let n = historical::hs_moves(history.closes, u, h, params.overlapping, &mut m, &mut w)?;
-            (m[..n * u].to_vec(), Some(w[..n].to_vec()))
-        }
-        Method::Filtered => {
-            let n = historical::fhs_window_count(t, h, params.overlapping);
-            let mut m = vec![0.0; n * u];
-            let mut w = vec![(0, 0); n];
-            let mut now = vec![0.0; u];
-            let n = historical::fhs_moves(
-                history.closes,
-                u,
-                h,
-                params.overlapping,
-                params.lambda,
-                &mut m,
-                &mut w,
-                &mut now,
-            )?;
-            (m[..n * u].to_vec(), Some(w[..n].to_vec()))
-        }
-        Method::MonteCarlo | Method::Parametric => (mc_moves(&cov, u, params)?, None),
-    };
-    let joint = JointMoves::new(history.coins, &moves)?;
+    let scenarios = Scenarios::build(history, &params.source)?;
+    evaluate(book, &scenarios, params)
+}
+
+/// VaR, ES, tail and contributions of `book` over `scenarios` (built for `params.source`).
+pub fn evaluate(
+    book: &Book<'_>,
+    scenarios: &Scenarios,
+    params: &VarParams,
+) -> Result<VarReport, VarError> {
+    let joint = scenarios.joint()?;
+    let u = scenarios.coins.len();
+    let template = params.source.template();
     let losses = losses(book, &joint, &template)?;
     let mut order = vec![0usize; losses.len()];
     let tl = tail::tail(&losses, params.confidence, &mut order)?;
@@ -267,15 +270,15 @@ pub fn run(
         .zip(&weights)
         .map(|(&s, &weight)| TailScenario {
             index: s,
-            window: windows.as_ref().map(|w| w[s]),
+            window: scenarios.windows.as_ref().map(|w| w[s]),
             weight,
             loss: losses[s],
             moves: joint.row(s).to_vec(),
         })
         .collect();
-    let (var, es, full, delta_gamma) = if params.method == Method::Parametric {
-        let sens = sensitivities(book, history.coins, &template)?;
-        let (var, es) = delta_normal(&sens, &cov, params)?;
+    let (var, es, full, delta_gamma) = if params.source.method == Method::Parametric {
+        let sens = sensitivities(book, &scenarios.coins, &template)?;
+        let (var, es) = delta_normal(&sens, &scenarios.covariance, params)?;
         let quadratic: Vec<f64> = (0..joint.len()).map(|s| -sens.pnl(joint.row(s))).collect();
         let dg = tail::tail(&quadratic, params.confidence, &mut order)?;
         (var, es, Some((tl.var, tl.es)), Some((dg.var, dg.es)))
@@ -283,17 +286,51 @@ pub fn run(
         (tl.var, tl.es, None, None)
     };
     Ok(VarReport {
+        coins: scenarios.coins.clone(),
         scenarios: losses.len(),
         var,
         es,
         tail,
         contributions,
-        volatility,
-        correlation,
+        volatility: scenarios.volatility.clone(),
+        correlation: scenarios.correlation.clone(),
         losses,
         full_revaluation: full,
         delta_gamma,
     })
+}
+
+/// The margin of `book` with `equity` under statistical `model` over `scenarios` (built for
+/// the model's source), with the run's report.
+pub fn margin(
+    book: &Book<'_>,
+    scenarios: &Scenarios,
+    model: &Model,
+    equity: f64,
+) -> Result<(Margin, VarReport), VarError> {
+    let params = VarParams::of(model).ok_or(VarError::Input(Error::OutOfRange {
+        what: "a grid model given joint scenarios",
+        value: 0.0,
+    }))?;
+    let report = evaluate(book, scenarios, &params)?;
+    let worst = report.tail.first().map_or(
+        WorstScenario {
+            index: 0,
+            price_move: 0.0,
+            vol_shock: 0.0,
+            kind: ScenarioKind::Standard,
+            loss: 0.0,
+        },
+        |t| WorstScenario {
+            index: t.index,
+            price_move: t.moves.first().copied().unwrap_or(0.0),
+            vol_shock: params.source.vol.magnitude(),
+            kind: ScenarioKind::Standard,
+            loss: t.loss,
+        },
+    );
+    let m = var_margin::margin(model, equity, report.var, report.es, worst)?;
+    Ok((m, report))
 }
 
 /// Per-thread buffers of one block.
@@ -340,7 +377,7 @@ pub fn losses(
 
 /// Monte Carlo moves from `cov`, in fixed chunks across threads (each scenario has its own
 /// random stream, so the split does not matter).
-fn mc_moves(cov: &[f64], u: usize, params: &VarParams) -> Result<Vec<f64>, Error> {
+fn mc_moves(cov: &[f64], u: usize, params: &JointSource) -> Result<Vec<f64>, Error> {
     let mut chol = cov.to_vec();
     linalg::cholesky(&mut chol, u)?;
     let mc = McParams {
@@ -386,7 +423,9 @@ fn delta_normal(
             variance += sens.delta[i] * cov[i * u + j] * sens.delta[j];
         }
     }
-    let sigma = (params.horizon_days as f64 * variance).max(0.0).sqrt();
+    let sigma = (params.source.horizon_days as f64 * variance)
+        .max(0.0)
+        .sqrt();
     let z = normal::inverse_cdf(params.confidence)?;
     Ok((
         z * sigma,

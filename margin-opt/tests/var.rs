@@ -4,10 +4,11 @@
 
 use margin_core::market::PricingInputs;
 use margin_core::scenario::VolShock;
+use margin_core::spec::{Covariance, JointSource, Method};
 use margin_core::statistical::Book;
 use margin_core::stats::monte_carlo::Dist;
 use margin_core::{Asset, Instrument};
-use margin_opt::var::{self, Closes, Covariance, Method, VarParams};
+use margin_opt::var::{self, Closes, VarParams};
 
 const F: f64 = 60_000.0;
 
@@ -30,17 +31,19 @@ fn closes() -> Vec<[f64; 2]> {
 
 fn params(method: Method) -> VarParams {
     VarParams {
-        method,
+        source: JointSource {
+            method,
+            horizon_days: 2,
+            overlapping: true,
+            lambda: 0.94,
+            covariance: Covariance::Ewma,
+            dist: Dist::Normal,
+            scenarios: 200_000,
+            seed: 7,
+            vol: VolShock::None,
+            time_decay: false,
+        },
         confidence: 0.99,
-        horizon_days: 2,
-        overlapping: true,
-        lambda: 0.94,
-        covariance: Covariance::Ewma,
-        dist: Dist::Normal,
-        scenarios: 200_000,
-        seed: 7,
-        vol: VolShock::None,
-        time_decay: false,
     }
 }
 
@@ -125,7 +128,7 @@ fn mc_es_of_a_linear_position_matches_the_lognormal_closed_form() {
     )
     .unwrap();
     let sigma = ewma_sigma(&closes, 0.94);
-    let s = sigma * (p.horizon_days as f64).sqrt();
+    let s = sigma * (p.source.horizon_days as f64).sqrt();
     let z: f64 = 2.326_347_874_040_840_8; // Φ⁻¹(0.99)
     let phi = |x: f64| 0.5 * libm::erfc(-x / std::f64::consts::SQRT_2);
     let es = F * (1.0 - (s * s / 2.0).exp() * phi(-z - s) / 0.01);
@@ -233,16 +236,20 @@ fn same_bits_on_one_and_two_threads() {
         Method::MonteCarlo,
         Method::Parametric,
     ] {
+        let base = params(method);
         let p = VarParams {
-            scenarios: 20_000,
-            dist: Dist::StudentT { nu: 5.0 },
-            vol: VolShock::Rule {
-                shift: 0.01,
-                beta: -0.4,
-                floor: 0.05,
+            source: JointSource {
+                scenarios: 20_000,
+                dist: Dist::StudentT { nu: 5.0 },
+                vol: VolShock::Rule {
+                    shift: 0.01,
+                    beta: -0.4,
+                    floor: 0.05,
+                },
+                time_decay: true,
+                ..base.source
             },
-            time_decay: true,
-            ..params(method)
+            ..base
         };
         let run = |threads| {
             rayon::ThreadPoolBuilder::new()

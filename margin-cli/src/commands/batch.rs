@@ -43,7 +43,7 @@ pub fn run(args: &BatchArgs) -> Result<(), CliError> {
     // Refused before any work: an --out that would overwrite the accounts.
     margin_opt::batch::check_paths(&args.accounts, &args.out).map_err(batch_error)?;
     let market = args.market.read()?;
-    let model = common::read_model(&args.market.model)?;
+    let (model, engine) = args.market.model_and_engine()?;
     let universe = common::universe(&market, &args.market.market, model, &[])?;
     let views = market.views();
     let mut buffers = RiskBuffers::new(&universe);
@@ -51,6 +51,7 @@ pub fn run(args: &BatchArgs) -> Result<(), CliError> {
     let batch = Batch {
         universe: &universe,
         arrays,
+        joint: engine.as_ref(),
     };
     let total = std::fs::metadata(&args.accounts)
         .map_err(|e| {

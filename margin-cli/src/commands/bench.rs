@@ -361,6 +361,7 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport, CliError> {
     let batch = Batch {
         universe: &universe,
         arrays,
+        joint: None,
     };
     let run_batch = || {
         batch

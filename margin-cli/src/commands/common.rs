@@ -6,6 +6,8 @@ use margin_core::Instrument;
 use margin_core::io::engine::{RiskBuffers, Universe};
 use margin_core::io::{self, MarketData, Portfolio, PortfolioDefaults};
 use margin_core::model::Model;
+use margin_opt::joint::{JointEngine, lookup_model};
+use margin_opt::var::VarParams;
 use std::path::{Path, PathBuf};
 
 /// The flags that pick the market and the model.
@@ -22,9 +24,43 @@ pub struct MarketArgs {
     /// forward or perpetual outside [0.5, 2] × index, prices > 1e12; see docs/cli.md).
     #[arg(long)]
     pub allow_implausible_market: bool,
+    /// Price history for the statistical presets (hs-es, fhs-es, mc-es, parametric-var),
+    /// repeatable: a wide CSV `date,<coin>,...`, COIN=path, or a COIN-XXX.csv OHLC file.
+    #[arg(long, value_name = "FILE")]
+    pub history: Vec<String>,
 }
 
 impl MarketArgs {
+    /// The model of `--model` and, for a statistical model, its engine over `--history`. The
+    /// returned model is the one the universe is built under: the model itself for a grid,
+    /// the lookup preset for a statistical model (see `margin_opt::joint`).
+    pub fn model_and_engine(&self) -> Result<(Model, Option<JointEngine>), CliError> {
+        let model = read_model(&self.model)?;
+        if VarParams::of(&model).is_none() {
+            if !self.history.is_empty() {
+                return Err(CliError::bad_input(format!(
+                    "--history is only read by the statistical presets (hs-es, fhs-es, mc-es, \
+                     parametric-var); --model {} is a grid model",
+                    model.name
+                )));
+            }
+            return Ok((model, None));
+        }
+        if self.history.is_empty() {
+            return Err(CliError::bad_input(format!(
+                "--model {} is statistical: give its price history with --history FILE \
+                 (e.g. data/btc-eth-daily/btc_eth_daily_close_aligned.csv)",
+                model.name
+            )));
+        }
+        let history = io::PriceHistory::load(&self.history)?;
+        let name = model.name;
+        let engine = JointEngine::new(model, &history)
+            .map_err(|e| CliError::bad_input(format!("--model {name}: {e}")))?;
+        let lookup = lookup_model().map_err(|e| CliError::internal(e.to_string()))?;
+        Ok((lookup, Some(engine)))
+    }
+
     /// Reads the market file named by `--market`.
     pub fn read(&self) -> Result<MarketData, CliError> {
         read_market(&self.market, self.allow_implausible_market)

@@ -415,6 +415,22 @@ pub fn write_svg(report: &Report, file: &Path) -> Result<(), CliError> {
 
 /// Runs `margin compute`.
 pub fn run(args: &ComputeArgs) -> Result<(), CliError> {
+    let (model, engine) = args.market.model_and_engine()?;
+    if let Some(engine) = &engine {
+        if args.svg.is_some() {
+            return Err(CliError::bad_input(
+                "--svg draws a grid's risk matrix; for a statistical preset use \
+                 `margin var --svg` (the P&L distribution)",
+            ));
+        }
+        return super::statistical::compute(
+            &args.portfolio,
+            &args.market,
+            model,
+            engine,
+            args.json,
+        );
+    }
     let report = compute(&args.portfolio, &args.market)?;
     if let Some(file) = &args.svg {
         write_svg(&report, file)?;

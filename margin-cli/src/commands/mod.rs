@@ -7,5 +7,6 @@ pub mod compute;
 pub mod demo;
 pub mod generate;
 pub mod price;
+pub mod statistical;
 pub mod var;
 pub mod whatif;

@@ -26,19 +26,21 @@
 //! ```
 
 use super::common::{self, PortfolioArgs};
+use super::statistical;
 use crate::error::CliError;
 use crate::histogram;
-use crate::output::{self, Align, Table};
+use crate::output;
 use margin_core::io::engine::{RiskBuffers, margin_portfolio};
 use margin_core::io::history::PriceHistory;
 use margin_core::model::Model;
 use margin_core::scenario::VolShock;
+use margin_core::spec::{Covariance, JointSource, Method};
 use margin_core::statistical::Book;
 use margin_core::stats::ewma::RISKMETRICS_LAMBDA;
 use margin_core::stats::monte_carlo::Dist;
 use margin_core::time::Timestamp;
-use margin_opt::var::{self, Closes, Covariance, Method, VarParams, VarReport};
-use serde_json::{Map, Value, json};
+use margin_opt::var::{self, Closes, VarParams, VarReport};
+use serde_json::{Value, json};
 use std::path::PathBuf;
 
 /// Arguments of `margin var`.
@@ -163,21 +165,23 @@ pub fn params(args: &VarArgs) -> Result<VarParams, CliError> {
         return Err(bad("--scenarios 0: expected at least 1"));
     }
     Ok(VarParams {
-        method,
-        confidence: args.confidence,
-        horizon_days: args.horizon,
-        overlapping: !args.non_overlapping,
-        lambda: args.ewma_lambda,
-        covariance: if args.cov == "sample" {
-            Covariance::Sample
-        } else {
-            Covariance::Ewma
+        source: JointSource {
+            method,
+            horizon_days: args.horizon,
+            overlapping: !args.non_overlapping,
+            lambda: args.ewma_lambda,
+            covariance: if args.cov == "sample" {
+                Covariance::Sample
+            } else {
+                Covariance::Ewma
+            },
+            dist,
+            scenarios: args.scenarios,
+            seed: args.seed,
+            vol,
+            time_decay: args.time_decay,
         },
-        dist,
-        scenarios: args.scenarios,
-        seed: args.seed,
-        vol,
-        time_decay: args.time_decay,
+        confidence: args.confidence,
     })
 }
 
@@ -213,10 +217,6 @@ fn date(flag: &str, text: &Option<String>) -> Result<Option<Timestamp>, CliError
                 .ok_or_else(|| bad(format!("--{flag} {t}: expected a date YYYY-MM-DD")))
         })
         .transpose()
-}
-
-fn day(t: Timestamp) -> String {
-    t.to_string().chars().take(10).collect()
 }
 
 /// Runs `margin var`.
@@ -286,15 +286,7 @@ pub fn run(args: &VarArgs) -> Result<(), CliError> {
         )),
         var::VarError::Input(e) => bad(format!("--history / parameters: {e}")),
     })?;
-    let json = to_json(
-        args,
-        &params,
-        &portfolio,
-        &history,
-        &coins,
-        &instruments,
-        &report,
-    );
+    let json = to_json(args, &params, &portfolio, &history, &instruments, &report);
     if let Some(file) = &args.svg {
         let svg = histogram::distribution(&report, &portfolio.currency.to_string(), &params);
         std::fs::write(file, svg)
@@ -303,7 +295,7 @@ pub fn run(args: &VarArgs) -> Result<(), CliError> {
     if args.json {
         output::print_json(&json)
     } else {
-        output::print(&render(&json))
+        output::print(&statistical::render(&json))
     }
 }
 
@@ -315,158 +307,19 @@ fn names(coins: &[margin_core::Asset]) -> String {
         .join(", ")
 }
 
-fn estimator(params: &VarParams) -> &'static str {
-    match params.method {
-        Method::Parametric => {
-            "delta-normal: VaR = z_c*sigma_P, ES = sigma_P*phi(z_c)/(1-c), sigma_P = sqrt(h*d'Sd)"
-        }
-        _ => "Acerbi-Tasche ES over N equally likely losses, m = N(1-c), VaR = L(ceil(m))",
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
 fn to_json(
     args: &VarArgs,
     params: &VarParams,
     portfolio: &margin_core::io::Portfolio,
     history: &PriceHistory,
-    coins: &[margin_core::Asset],
     instruments: &[margin_core::Instrument],
     r: &VarReport,
 ) -> Value {
-    let moves = |m: &[f64]| -> Map<String, Value> {
-        coins
-            .iter()
-            .zip(m)
-            .map(|(c, x)| (c.to_string(), json!(x)))
-            .collect()
-    };
-    let dates = history.dates();
-    let tail: Vec<Value> = r
-        .tail
-        .iter()
-        .map(|t| match t.window {
-            Some((s, e)) => json!({"start": day(dates[s]), "end": day(dates[e]),
-                "weight": t.weight, "loss": t.loss, "moves": moves(&t.moves)}),
-            None => json!({"index": t.index, "weight": t.weight, "loss": t.loss,
-                "moves": moves(&t.moves)}),
-        })
-        .collect();
-    let u = coins.len();
     let mut out = json!({
         "account": portfolio.account,
         "currency": portfolio.currency.to_string(),
         "market": args.market.display().to_string(),
-        "method": params.method.name(),
-        "estimator": estimator(params),
-        "confidence": params.confidence,
-        "horizon_days": params.horizon_days,
-        "scenarios": r.scenarios,
-        "var": r.var,
-        "es": r.es,
-        "history": {"coins": coins.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
-            "from": dates.first().map(|d| day(*d)), "to": dates.last().map(|d| day(*d)),
-            "closes": dates.len()},
-        "vol_rule": args.vol_rule,
-        "time_decay": params.time_decay,
-        "tail": tail,
-        "contributions": instruments.iter().zip(&r.contributions)
-            .map(|(i, c)| json!({"instrument": i.to_string(), "es_contribution": c}))
-            .collect::<Vec<_>>(),
-        "volatility": moves(&r.volatility),
-        "correlation": {"coins": coins.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
-            "matrix": (0..u).map(|i| r.correlation[i * u..(i + 1) * u].to_vec())
-                .collect::<Vec<_>>()},
     });
-    if matches!(params.method, Method::MonteCarlo | Method::Parametric) {
-        out["seed"] = json!(params.seed);
-        out["dist"] = json!(args.dist);
-    }
-    if let Some((var, es)) = r.full_revaluation {
-        out["full_revaluation"] = json!({"var": var, "es": es,
-            "es_error": (r.es - es) / es.abs().max(f64::MIN_POSITIVE)});
-    }
-    if let (Some((_, full_es)), Some((var, es))) = (r.full_revaluation, r.delta_gamma) {
-        out["delta_gamma"] = json!({"var": var, "es": es,
-            "es_error": (es - full_es) / full_es.abs().max(f64::MIN_POSITIVE)});
-    }
+    statistical::report_json(&mut out, params, history.dates(), instruments, r);
     out
-}
-
-fn render(j: &Value) -> String {
-    let mut s = format!(
-        "{} {} · {} ({} scenarios, {} day(s), c = {})\n  VaR {:.6} {}\n  ES  {:.6} {}\n",
-        j["account"].as_str().unwrap_or(""),
-        j["currency"].as_str().unwrap_or(""),
-        j["method"].as_str().unwrap_or(""),
-        j["scenarios"],
-        j["horizon_days"],
-        j["confidence"],
-        j["var"].as_f64().unwrap_or(f64::NAN),
-        j["currency"].as_str().unwrap_or(""),
-        j["es"].as_f64().unwrap_or(f64::NAN),
-        j["currency"].as_str().unwrap_or(""),
-    );
-    if let Some(f) = j.get("full_revaluation") {
-        s += &format!(
-            "  full revaluation on the same covariance: VaR {:.6}, ES {:.6} (parametric ES error {:+.2} %)\n",
-            f["var"].as_f64().unwrap_or(f64::NAN),
-            f["es"].as_f64().unwrap_or(f64::NAN),
-            100.0 * f["es_error"].as_f64().unwrap_or(f64::NAN)
-        );
-    }
-    if let Some(f) = j.get("delta_gamma") {
-        s += &format!(
-            "  delta-gamma-vega on the same scenarios: VaR {:.6}, ES {:.6} (ES error {:+.2} %)\n",
-            f["var"].as_f64().unwrap_or(f64::NAN),
-            f["es"].as_f64().unwrap_or(f64::NAN),
-            100.0 * f["es_error"].as_f64().unwrap_or(f64::NAN)
-        );
-    }
-    let mut t = Table::new(&[
-        ("instrument", Align::Left),
-        ("ES contribution", Align::Right),
-    ]);
-    for c in j["contributions"].as_array().into_iter().flatten() {
-        t.row(vec![
-            c["instrument"].as_str().unwrap_or("").to_string(),
-            format!("{:.6}", c["es_contribution"].as_f64().unwrap_or(f64::NAN)),
-        ]);
-    }
-    s += "\n";
-    s += &t.render();
-    let mut t = Table::new(&[
-        ("tail scenario", Align::Left),
-        ("weight", Align::Right),
-        ("loss", Align::Right),
-        ("moves", Align::Left),
-    ]);
-    for x in j["tail"].as_array().into_iter().flatten().take(10) {
-        let label = match x.get("start") {
-            Some(s) => format!(
-                "{} → {}",
-                s.as_str().unwrap_or(""),
-                x["end"].as_str().unwrap_or("")
-            ),
-            None => format!("draw {}", x["index"]),
-        };
-        let moves = x["moves"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| format!("{k} {:+.2} %", 100.0 * v.as_f64().unwrap_or(f64::NAN)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default();
-        t.row(vec![
-            label,
-            format!("{:.4}", x["weight"].as_f64().unwrap_or(f64::NAN)),
-            format!("{:.6}", x["loss"].as_f64().unwrap_or(f64::NAN)),
-            moves,
-        ]);
-    }
-    s += "\n";
-    s += &t.render();
-    s
 }

@@ -100,7 +100,7 @@ pub fn run(args: &WhatIfArgs) -> Result<(), CliError> {
         .collect::<Result<Vec<_>, _>>()?;
     let portfolio = common::read_portfolio(&args.portfolio)?;
     let market = args.market.read()?;
-    let model = common::read_model(&args.market.model)?;
+    let (model, engine) = args.market.model_and_engine()?;
     let mut extra: Vec<Instrument> = portfolio.positions.iter().map(|p| p.instrument).collect();
     extra.extend(orders.iter().map(|(i, _)| *i));
     let universe = common::universe(&market, &args.market.market, model, &extra)?;
@@ -111,11 +111,21 @@ pub fn run(args: &WhatIfArgs) -> Result<(), CliError> {
     let mut scratch = Vec::new();
     let mut positions = Vec::new();
     // `margin` leaves the per-underlying scenario P&L in scratch for `what_if`.
-    let (acct, before) =
+    let (acct, grid_before) =
         margin_portfolio(&universe, &arrays, &portfolio, &mut positions, &mut scratch)
             .map_err(|e| account_error(file, e))?;
     let overflow = |what: &str, e: margin_core::Error| {
         CliError::bad_input(format!("{}: {what}{e}", file.display()))
+    };
+    // A statistical preset margins the account (and each order) over its joint scenarios.
+    let before = match &engine {
+        Some(engine) => {
+            engine
+                .margin(&universe, &arrays, &portfolio, &[])
+                .map_err(|e| account_error(file, e))?
+                .0
+        }
+        None => grid_before,
     };
     margin_core::io::engine::finite_margin(&before).map_err(|e| overflow("", e))?;
     let mut results = Vec::with_capacity(orders.len());
@@ -127,8 +137,9 @@ pub fn run(args: &WhatIfArgs) -> Result<(), CliError> {
             instrument: row,
             size: *size,
         };
-        let after =
-            account::what_if(&arrays, universe.model(), &acct, &scratch, order).map_err(|e| {
+        // Checked as a what-if of the grid account first: the same order checks for both.
+        let grid_after = account::what_if(&arrays, universe.model(), &acct, &scratch, order)
+            .map_err(|e| {
                 // The core numbers the order as the position after the last; say what it is.
                 let why = match e {
                     margin_core::Error::CurrencyMismatch { .. } => format!(
@@ -144,6 +155,15 @@ pub fn run(args: &WhatIfArgs) -> Result<(), CliError> {
                 };
                 CliError::bad_input(format!("--order `{text}`: {why}"))
             })?;
+        let after = match &engine {
+            Some(engine) => {
+                engine
+                    .margin(&universe, &arrays, &portfolio, &[order])
+                    .map_err(|e| CliError::bad_input(format!("--order `{text}`: {e}")))?
+                    .0
+            }
+            None => grid_after,
+        };
         margin_core::io::engine::finite_margin(&after)
             .map_err(|e| overflow(&format!("--order `{text}`: "), e))?;
         results.push(OrderJson {
@@ -158,7 +178,7 @@ pub fn run(args: &WhatIfArgs) -> Result<(), CliError> {
     let doc = WhatIfJson {
         account: portfolio.account.clone(),
         currency: portfolio.currency.to_string(),
-        preset: universe.model().name,
+        preset: before.preset.name,
         initial_margin: before.initial,
         orders: results,
     };

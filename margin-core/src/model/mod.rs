@@ -9,7 +9,8 @@ use crate::measure::CellRule;
 use crate::scenario::{
     self, DERIBIT_EXTENDED_MOVES, Scenario, ScenarioSet, TenorScaling, VolDirection, VolShock,
 };
-use crate::spec::{AddOn, Mapping, Measure, Scope, Spec};
+use crate::spec::{AddOn, Covariance, JointSource, Mapping, Measure, Method, Scope, Source, Spec};
+use crate::stats::monte_carlo::Dist;
 
 /// Most scenarios a model may generate.
 pub const MAX_SCENARIOS: usize = 128;
@@ -20,8 +21,8 @@ pub const MAX_GRID_AXIS: usize = 32;
 pub type Scenarios = heapless::Vec<Scenario, MAX_SCENARIOS>;
 
 mod params;
-pub use params::{DeribitParams, GridParams, PARADEX_PRICE_MOVES, SpanParams};
-use params::{DERIBIT_BTC, DERIBIT_ETH, SPAN16, paradex_grid};
+use params::{DERIBIT_BTC, DERIBIT_ETH, SPAN16, STATISTICAL, paradex_grid};
+pub use params::{DeribitParams, GridParams, PARADEX_PRICE_MOVES, SpanParams, StatisticalParams};
 
 /// A user-defined grid: price moves (each with a weight) times vol states.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +46,20 @@ pub enum Family {
     Span(SpanParams),
     /// Any grid; IM = max(worst case, delta minimum), MM = `mm_factor` × IM.
     Grid(Grid),
+    /// VaR or ES over joint scenarios from a price history; IM = the measure, MM = `mm_factor`
+    /// × IM.
+    Statistical(Statistical),
+}
+
+/// A statistical model: how its scenarios are made, which tail measure, and its parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Statistical {
+    /// Scenario method.
+    pub method: Method,
+    /// ES when true, VaR otherwise.
+    pub expected_shortfall: bool,
+    /// Scalar parameters.
+    pub params: StatisticalParams,
 }
 
 /// Which parameter set produced a result: every [`crate::account::Margin`] carries one, so a
@@ -73,7 +88,16 @@ pub struct Model {
 }
 
 /// Names of the built-in presets.
-pub const PRESETS: [&str; 4] = ["deribit-btc", "deribit-eth", "span16", "grid"];
+pub const PRESETS: [&str; 8] = [
+    "deribit-btc",
+    "deribit-eth",
+    "span16",
+    "grid",
+    "hs-es",
+    "fhs-es",
+    "mc-es",
+    "parametric-var",
+];
 
 impl Model {
     /// The built-in preset `name` (see [`PRESETS`]).
@@ -83,6 +107,14 @@ impl Model {
             "deribit-eth" => ("deribit-eth", "2026-02-15", Family::Deribit(DERIBIT_ETH)),
             "span16" => ("span16", "2026-11-24", Family::Span(SPAN16)),
             "grid" => ("grid", "2026-11-24", Family::Grid(paradex_grid())),
+            "hs-es" => ("hs-es", "2026-11-29", statistical(Method::Historical, true)),
+            "fhs-es" => ("fhs-es", "2026-11-29", statistical(Method::Filtered, true)),
+            "mc-es" => ("mc-es", "2026-11-29", statistical(Method::MonteCarlo, true)),
+            "parametric-var" => (
+                "parametric-var",
+                "2026-11-29",
+                statistical(Method::Parametric, false),
+            ),
             _ => return Err(Error::UnknownPreset),
         };
         Ok(Model {
@@ -108,6 +140,7 @@ impl Model {
             Family::Deribit(p) => p.get(name),
             Family::Span(p) => p.get(name),
             Family::Grid(g) => g.params.get(name),
+            Family::Statistical(m) => m.params.get(name),
         }
     }
 
@@ -117,6 +150,7 @@ impl Model {
             Family::Deribit(p) => p.set(name, value)?,
             Family::Span(p) => p.set(name, value)?,
             Family::Grid(g) => g.params.set(name, value)?,
+            Family::Statistical(m) => m.params.set(name, value)?,
         }
         self.modified = true;
         Ok(())
@@ -128,6 +162,7 @@ impl Model {
             Family::Deribit(_) => DeribitParams::NAMES,
             Family::Span(_) => SpanParams::NAMES,
             Family::Grid(_) => GridParams::NAMES,
+            Family::Statistical(_) => StatisticalParams::NAMES,
         }
     }
 
@@ -212,8 +247,59 @@ impl Model {
                     },
                 )
             }
+            Family::Statistical(m) => {
+                let p = &m.params;
+                let source = JointSource {
+                    method: m.method,
+                    horizon_days: p.horizon_days as usize,
+                    overlapping: p.overlapping != 0.0,
+                    lambda: p.ewma_lambda,
+                    covariance: if p.ewma_covariance != 0.0 {
+                        Covariance::Ewma
+                    } else {
+                        Covariance::Sample
+                    },
+                    dist: if p.student_t_nu == 0.0 {
+                        Dist::Normal
+                    } else {
+                        Dist::StudentT { nu: p.student_t_nu }
+                    },
+                    scenarios: p.scenarios as usize,
+                    seed: p.seed as u64,
+                    vol: if p.vol_shift == 0.0 && p.vol_beta == 0.0 && p.vol_floor == 0.0 {
+                        VolShock::None
+                    } else {
+                        VolShock::Rule {
+                            shift: p.vol_shift,
+                            beta: p.vol_beta,
+                            floor: p.vol_floor,
+                        }
+                    },
+                    time_decay: p.time_decay != 0.0,
+                };
+                return Spec {
+                    source: Source::Joint(source),
+                    scope: Scope::Account,
+                    cell: CellRule::NETTED,
+                    measure: Measure::Tail {
+                        name: if m.expected_shortfall {
+                            "expected_shortfall"
+                        } else {
+                            "value_at_risk"
+                        },
+                        expected_shortfall: m.expected_shortfall,
+                        confidence: p.confidence,
+                    },
+                    addons,
+                    total: None,
+                    mapping: Mapping::Initial {
+                        mm_factor: p.mm_factor,
+                    },
+                };
+            }
         };
         Spec {
+            source: Source::Grid,
             scope,
             cell,
             measure,
@@ -232,7 +318,7 @@ impl Model {
                 min_vol_up: p.min_volatility_for_shock_up,
                 ..TenorScaling::deribit(0.0)
             },
-            Family::Span(_) => TenorScaling::deribit(0.0),
+            Family::Span(_) | Family::Statistical(_) => TenorScaling::deribit(0.0),
             Family::Grid(g) => TenorScaling {
                 short_term_power: g.params.short_term_vega_power,
                 long_term_power: g.params.long_term_vega_power,
@@ -299,6 +385,7 @@ impl Model {
                     non_negative(x, what)?;
                 }
             }
+            Family::Statistical(m) => validate_statistical(&m.params)?,
         }
         Ok(())
     }
@@ -325,6 +412,11 @@ impl Model {
         let family = match &self.family {
             Family::Deribit(_) => 1,
             Family::Span(_) => 2,
+            Family::Statistical(m) => {
+                mix(m.method as u64);
+                mix(m.expected_shortfall as u64);
+                4
+            }
             Family::Grid(g) => {
                 for &(m, w) in &g.price_moves {
                     mix(m.to_bits());
@@ -338,6 +430,7 @@ impl Model {
             Family::Deribit(p) => p.values().for_each(|v| mix(v.to_bits())),
             Family::Span(p) => p.values().for_each(|v| mix(v.to_bits())),
             Family::Grid(g) => g.params.values().for_each(|v| mix(v.to_bits())),
+            Family::Statistical(m) => m.params.values().for_each(|v| mix(v.to_bits())),
         }
         h
     }
@@ -393,6 +486,13 @@ impl Model {
                 }
                 n
             }
+            Family::Statistical(_) => {
+                return Err(Error::OutOfRange {
+                    what: "grid scenarios of a statistical model (its joint scenarios come from \
+                           a price history)",
+                    value: 0.0,
+                });
+            }
         };
         let mut out = Scenarios::new();
         for s in &buf[..n] {
@@ -404,6 +504,51 @@ impl Model {
         ScenarioSet::new(&out, self.tenor())?;
         Ok(out)
     }
+}
+
+/// The valid range of every statistical parameter (see [`StatisticalParams`]).
+fn validate_statistical(p: &StatisticalParams) -> Result<(), Error> {
+    for (x, what) in [
+        (p.confidence, "confidence (in (0, 1))"),
+        (p.ewma_lambda, "ewma_lambda (in (0, 1))"),
+    ] {
+        if !(finite(x, what)? > 0.0 && x < 1.0) {
+            return Err(Error::OutOfRange { what, value: x });
+        }
+    }
+    whole(p.horizon_days, "horizon_days", 1.0, 250.0)?;
+    whole(p.overlapping, "overlapping (0 or 1)", 0.0, 1.0)?;
+    whole(p.ewma_covariance, "ewma_covariance (0 or 1)", 0.0, 1.0)?;
+    whole(p.time_decay, "time_decay (0 or 1)", 0.0, 1.0)?;
+    whole(p.scenarios, "scenarios", 100.0, 10_000_000.0)?;
+    whole(p.seed, "seed", 0.0, 9_007_199_254_740_992.0)?;
+    let nu = finite(p.student_t_nu, "student_t_nu")?;
+    if nu != 0.0 && nu <= 2.0 {
+        return Err(Error::OutOfRange {
+            what: "student_t_nu (0 for normal, else > 2)",
+            value: nu,
+        });
+    }
+    finite(p.vol_shift, "vol_shift")?;
+    finite(p.vol_beta, "vol_beta")?;
+    non_negative(p.vol_floor, "vol_floor")?;
+    let mm = positive(p.mm_factor, "mm_factor")?;
+    if mm > 1.0 {
+        return Err(Error::OutOfRange {
+            what: "mm_factor (in (0, 1]: maintenance never above initial)",
+            value: mm,
+        });
+    }
+    Ok(())
+}
+
+/// A statistical preset: the common parameters with `method` and the measure.
+fn statistical(method: Method, expected_shortfall: bool) -> Family {
+    Family::Statistical(Statistical {
+        method,
+        expected_shortfall,
+        params: STATISTICAL,
+    })
 }
 
 fn non_negative(x: f64, what: &'static str) -> Result<f64, Error> {

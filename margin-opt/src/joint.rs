@@ -1,0 +1,154 @@
+//! Statistical presets (`hs-es`, `fhs-es`, `mc-es`, `parametric-var`) in every client that
+//! margins with a grid preset: `compute`, `whatif`, `batch`.
+//!
+//! A [`JointEngine`] holds the model and its joint scenarios, built once per run from a price
+//! history. An account is looked up and validated exactly as for grids — the same
+//! [`Universe`] and risk arrays give its rows, pricing inputs, currency and size checks (one
+//! instrument universe for every client) — and then margined over the joint scenarios with
+//! [`crate::var::margin`]. The universe is built under a grid preset ([`LOOKUP_PRESET`]) whose
+//! scenarios are used only for that validation.
+
+use crate::var::{self, Closes, Scenarios, VarError, VarParams, VarReport};
+use margin_core::account::Margin;
+use margin_core::io::Portfolio;
+use margin_core::io::PriceHistory;
+use margin_core::io::engine::{AccountError, Universe, margin_positions};
+use margin_core::model::Model;
+use margin_core::risk::{Position, RiskArrays};
+use margin_core::statistical::Book;
+use margin_core::time::Timestamp;
+use margin_core::{Error, Instrument};
+use std::fmt;
+
+/// The grid preset the universe of a statistical run is built under (lookups only).
+pub const LOOKUP_PRESET: &str = "deribit-btc";
+
+/// A statistical model with its scenarios.
+#[derive(Debug, Clone)]
+pub struct JointEngine {
+    model: Model,
+    params: VarParams,
+    scenarios: Scenarios,
+    dates: Vec<Timestamp>,
+}
+
+/// Why a statistical engine could not be built.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineError {
+    /// The model is a grid model.
+    NotStatistical,
+    /// The history or the model's parameters cannot make scenarios.
+    Scenarios(VarError),
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EngineError::NotStatistical => f.write_str("the model is a grid model"),
+            EngineError::Scenarios(e) => write!(f, "cannot build its scenarios: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+impl JointEngine {
+    /// The engine of statistical `model` over every coin of `history`.
+    pub fn new(model: Model, history: &PriceHistory) -> Result<JointEngine, EngineError> {
+        let params = VarParams::of(&model).ok_or(EngineError::NotStatistical)?;
+        let closes = Closes {
+            coins: history.coins(),
+            closes: history.closes(),
+        };
+        let scenarios =
+            Scenarios::build(&closes, &params.source).map_err(EngineError::Scenarios)?;
+        Ok(JointEngine {
+            model,
+            params,
+            scenarios,
+            dates: history.dates().to_vec(),
+        })
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The run parameters the model specifies.
+    pub fn params(&self) -> &VarParams {
+        &self.params
+    }
+
+    /// The scenarios.
+    pub fn scenarios(&self) -> &Scenarios {
+        &self.scenarios
+    }
+
+    /// The history's dates (HS/FHS windows index them).
+    pub fn dates(&self) -> &[Timestamp] {
+        &self.dates
+    }
+
+    /// Margin of `portfolio` (looked up and validated in `universe`/`arrays`, built under
+    /// [`LOOKUP_PRESET`]), with the run's report. `extra` positions (rows of `arrays`) are
+    /// added to the portfolio's, merged by instrument (what-if orders).
+    pub fn margin(
+        &self,
+        universe: &Universe,
+        arrays: &RiskArrays<'_>,
+        portfolio: &Portfolio,
+        extra: &[Position],
+    ) -> Result<(Margin, VarReport), AccountError> {
+        let mut positions = universe
+            .positions(portfolio)
+            .map_err(AccountError::Position)?;
+        for order in extra {
+            match positions
+                .iter_mut()
+                .find(|p| p.instrument == order.instrument)
+            {
+                Some(p) => p.size += order.size,
+                None => positions.push(*order),
+            }
+        }
+        let core = |e| AccountError::core(portfolio, e);
+        let mut scratch = Vec::new();
+        margin_positions(
+            arrays,
+            universe.model(),
+            portfolio.currency,
+            portfolio.equity,
+            &positions,
+            &mut scratch,
+        )
+        .map_err(core)?;
+        let instruments: Vec<Instrument> = positions
+            .iter()
+            .map(|p| arrays.instruments()[p.instrument])
+            .collect();
+        let inputs: Vec<_> = positions
+            .iter()
+            .map(|p| *arrays.inputs(p.instrument))
+            .collect();
+        let sizes: Vec<f64> = positions.iter().map(|p| p.size).collect();
+        let book = Book {
+            instruments: &instruments,
+            inputs: &inputs,
+            sizes: &sizes,
+        };
+        var::margin(&book, &self.scenarios, &self.model, portfolio.equity).map_err(|e| match e {
+            VarError::Input(e) => core(e),
+            VarError::Position(p) => AccountError::Core {
+                instrument: instruments.get(p.index).copied(),
+                currency: portfolio.currency,
+                error: p.error,
+            },
+        })
+    }
+}
+
+/// The lookup preset (infallible: a built-in name).
+pub fn lookup_model() -> Result<Model, Error> {
+    Model::preset(LOOKUP_PRESET)
+}
