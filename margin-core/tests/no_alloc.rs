@@ -155,6 +155,10 @@ fn margining_allocates_nothing() {
 
     for preset in margin_core::model::PRESETS {
         let model = Model::preset(preset).expect("preset");
+        if matches!(model.spec().source, margin_core::spec::Source::Joint(_)) {
+            // Joint scenarios: `joint_revaluation_and_tail_margin_allocate_nothing`.
+            continue;
+        }
         let (im, count) = allocations_in(|| {
             let snapshot = market.snapshot(&views).expect("snapshot");
             let scenarios = model.scenarios().expect("scenarios");
@@ -234,4 +238,104 @@ fn historical_var_es_allocates_nothing() {
     });
     assert!(es.is_finite() && es > 0.0);
     assert_eq!(count, 0, "historical VaR/ES allocated {count} times");
+}
+
+/// The statistical margin path allocates nothing: an account's joint-scenario losses computed
+/// in blocks from caller storage (options of the bundled chain under Monte Carlo moves with a
+/// vol rule and time decay), Euler contributions, the tail, and the hs-es margin.
+#[test]
+fn joint_revaluation_and_tail_margin_allocate_nothing() {
+    use margin_core::account::WorstScenario;
+    use margin_core::scenario::{JointMoves, Scenario, ScenarioKind, VolShock};
+    use margin_core::statistical::{self, BlockScratch, Book};
+    use margin_core::stats::monte_carlo::{Dist, McParams, monte_carlo_moves};
+    use margin_core::stats::tail;
+    use margin_core::{Asset, model::Model, var_margin};
+
+    let data = chain_market(CHAIN_20260822);
+    let views = data.views();
+    let market = data.snapshot(&views).expect("snapshot");
+    let instruments: Vec<Instrument> = data
+        .instruments
+        .iter()
+        .map(|q| q.instrument)
+        .take(40)
+        .collect();
+    let inputs: Vec<_> = instruments
+        .iter()
+        .map(|i| market.inputs(i).unwrap())
+        .collect();
+    let sizes: Vec<f64> = (0..instruments.len())
+        .map(|i| 1.0 - (i % 3) as f64)
+        .collect();
+    let coins = [Asset::new("BTC").unwrap(), Asset::new("ETH").unwrap()];
+    let chol = [0.03, 0.0, 0.025, 0.02];
+    let n = 5000;
+    let mut moves = vec![0.0; n * 2];
+    let template = Scenario {
+        time_step: 2.0 / 365.0,
+        ..Scenario::standard(
+            0.0,
+            VolShock::Rule {
+                shift: 0.01,
+                beta: -0.3,
+                floor: 0.05,
+            },
+        )
+    };
+    let mut scenarios = vec![template; 256];
+    let mut row = vec![0.0; 256];
+    let mut gathered = vec![0.0; 512];
+    let mut losses = vec![0.0; n];
+    let mut order = vec![0usize; n];
+    let mut contributions = vec![0.0; instruments.len()];
+    let mut weights = [0.0; 64];
+    let model = Model::preset("hs-es").unwrap();
+    let (im, count) = allocations_in(|| {
+        let mc = McParams {
+            dist: Dist::StudentT { nu: 5.0 },
+            horizon_days: 2.0,
+            seed: 9,
+        };
+        monte_carlo_moves(&chol, 2, &mc, 0, &mut moves).expect("moves");
+        let joint = JointMoves::new(&coins, &moves).expect("joint");
+        let book = Book {
+            instruments: &instruments,
+            inputs: &inputs,
+            sizes: &sizes,
+        };
+        let mut scratch = BlockScratch {
+            scenarios: &mut scenarios,
+            row: &mut row,
+            moves: &mut gathered,
+        };
+        statistical::losses(&book, &joint, &template, 0, &mut scratch, &mut losses)
+            .expect("losses");
+        let t = tail::tail(&losses, 0.99, &mut order).expect("tail");
+        for (r, w) in weights.iter_mut().enumerate().take(t.count) {
+            *w = tail::tail_weight(r, &t);
+        }
+        statistical::contributions(
+            &book,
+            &joint,
+            &template,
+            &order[..t.count],
+            &weights[..t.count],
+            &mut scratch,
+            &mut contributions,
+        )
+        .expect("contributions");
+        let worst = WorstScenario {
+            index: order[0],
+            price_move: joint.get(order[0], 0),
+            vol_shock: 0.01,
+            kind: ScenarioKind::Standard,
+            loss: losses[order[0]],
+        };
+        var_margin::margin(&model, 10.0, t.var, t.es, worst)
+            .expect("margin")
+            .initial
+    });
+    assert!(im.is_finite() && im > 0.0, "{im}");
+    assert_eq!(count, 0, "the joint path allocated {count} times");
 }
