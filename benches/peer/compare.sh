@@ -35,7 +35,7 @@ echo "cpu:     $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc --all)
      "(load average $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "margin:  $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD \
-     -- 2>/dev/null || echo ' + uncommitted changes'), $(rustc --version)"
+     -- . ':!benches/peer' 2>/dev/null || echo ' + uncommitted changes'), $(rustc --version)"
 python3 - <<'EOF'
 import json, math, os, re, subprocess, sys, tempfile, time
 from datetime import date, timedelta
