@@ -8,7 +8,7 @@ use margin_core::io::{
     PortfolioDefaults, parse_deribit_chain, parse_history_csv, parse_market_json, parse_model_json,
     parse_portfolio_csv, parse_portfolio_json,
 };
-use margin_core::model::{Model, PRESETS};
+use margin_core::model::{GRID_PRESETS, Model};
 use margin_core::risk::Position;
 use margin_core::{Asset, Instrument, Timestamp};
 use proptest::prelude::*;
@@ -91,7 +91,7 @@ fn margin_everything(market_text: &str) -> bool {
     };
     let btc = margin_core::Asset::new("BTC").unwrap();
     let mut computed = false;
-    for preset in PRESETS {
+    for preset in GRID_PRESETS {
         let model = Model::preset(preset).unwrap();
         let Ok(universe) = Universe::new(&market, &snapshot, model.clone(), &[]) else {
             continue;

@@ -9,7 +9,7 @@ mod common;
 
 use common::{CHAIN_20260822, chain_market, load_chain};
 use margin_core::market::PricingInputs;
-use margin_core::model::{Model, PRESETS};
+use margin_core::model::{GRID_PRESETS, Model};
 use margin_core::pricing::{self, Valuation};
 use margin_core::risk::{RiskArrays, RiskStorage};
 use margin_core::scenario::ScenarioSet;
@@ -25,7 +25,7 @@ fn fast_path_equals_plain_revaluation_to_the_bit() {
     instruments.push(Instrument::parse("BTC-PERPETUAL").unwrap());
     instruments.push(Instrument::parse("ETH-PERPETUAL").unwrap());
     let n = instruments.len();
-    for name in PRESETS {
+    for name in GRID_PRESETS {
         let model = Model::preset(name).unwrap();
         let scenarios = model.scenarios().unwrap();
         let set = ScenarioSet::new(&scenarios, model.tenor()).unwrap();

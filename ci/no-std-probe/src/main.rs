@@ -6,7 +6,7 @@
 use core::hint::black_box;
 use core::panic::PanicInfo;
 use margin_core::account::{self, Account};
-use margin_core::model::{MAX_SCENARIOS, Model, PRESETS};
+use margin_core::model::{MAX_SCENARIOS, Model, GRID_PRESETS};
 use margin_core::pricing::{Valuation, black76, valuation, value};
 use margin_core::risk::{Position, RiskArrays, RiskStorage};
 use margin_core::{
@@ -89,7 +89,7 @@ fn margin_everything(snapshot: MarketSnapshot<'_>, btc: Asset) -> f64 {
         *slot = i;
     }
     let mut total = 0.0;
-    for preset in PRESETS {
+    for preset in GRID_PRESETS {
         let Ok(model) = Model::preset(black_box(preset)) else {
             return f64::NAN;
         };

@@ -113,8 +113,12 @@ pub fn parse_model_json(text: &str, file: &Path) -> Result<Model, FormatError> {
         }
         model.modified = true;
     }
-    // The model checks its own parameters when it generates scenarios.
-    model.scenarios().map_err(|e| {
+    // The model checks its own parameters (a grid model when it generates its scenarios).
+    let checked = match model.spec().source {
+        crate::spec::Source::Grid => model.scenarios().map(|_| ()),
+        crate::spec::Source::Joint(_) => model.validate(),
+    };
+    checked.map_err(|e| {
         ctx.err(
             &path("params"),
             FormatErrorKind::Unsupported(format!("the model rejects these parameters: {e}")),
