@@ -10,7 +10,9 @@
 //!   and p50/p99 over single calls each timed by its own pair of clock reads (included);
 //! * batch throughput: `margin_opt::batch` on in-memory JSONL (parse, margin, serialise; no
 //!   file I/O) of [`BATCH_ACCOUNTS`] accounts × [`BATCH_POSITIONS`] positions, rayon's
-//!   threads.
+//!   threads;
+//! * statistical margin on the bundled data: Monte Carlo ES and HS ES, one thread (see
+//!   `bench_statistical`).
 //!
 //! Inputs are deterministic: the 50 positions are every k-th instrument of the first coin
 //! with enough of them, with alternating signs; the batch accounts are `gen-accounts`'s,
@@ -48,7 +50,8 @@ pub const MAX_SECONDS: f64 = 600.0;
     margin bench --market examples/market.json --model span16\n\n\
 Run it on a release build with the machine otherwise idle; a debug build's figures say \
 nothing about the engine. Targets: risk arrays < 5 ms, margin of 50 positions < 5 µs, \
-what-if < 1 µs (p99 < 5 µs), batch ≥ 100,000 accounts/s. Threads of the batch: rayon's \
+what-if < 1 µs (p99 < 5 µs), batch ≥ 100,000 accounts/s, Monte Carlo ES (100,000 \
+scenarios × 200 options) < 0.5 s, HS ES (full BTC history × 50 options) < 5 ms. Threads of the batch: rayon's \
 default (all cores) or RAYON_NUM_THREADS; everything else runs on one thread.")]
 pub struct BenchArgs {
     /// Market file (market JSON or Deribit chain CSV); default: the bundled Deribit snapshot.
@@ -123,6 +126,10 @@ pub struct Measurements {
     pub what_if_p99: Measurement,
     /// Accounts per second of the parallel batch.
     pub batch: Measurement,
+    /// Monte Carlo ES of the 200-option book (bundled data, one thread).
+    pub mc_es: Measurement,
+    /// HS ES over the full BTC history of a 50-option book (bundled data, one thread).
+    pub hs_es: Measurement,
 }
 
 /// The `--json` document.
@@ -173,7 +180,7 @@ fn machine() -> Machine {
 /// Mean time per call of `f`: a warm-up of `budget / 10` (at least one call) sizes chunks of
 /// about a millisecond, then whole chunks run until `budget` has passed. Returns the mean and
 /// the number of timed calls.
-fn mean_time(budget: Duration, mut f: impl FnMut()) -> (Duration, u64) {
+pub(super) fn mean_time(budget: Duration, mut f: impl FnMut()) -> (Duration, u64) {
     let warm_up = Instant::now();
     let mut calls = 0u64;
     loop {
@@ -227,7 +234,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-fn below(what: &str, value: f64, unit: &'static str, target: f64, iterations: u64) -> Measurement {
+pub(super) fn below(
+    what: &str,
+    value: f64,
+    unit: &'static str,
+    target: f64,
+    iterations: u64,
+) -> Measurement {
     Measurement {
         what: what.to_string(),
         value,
@@ -383,6 +396,7 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport, CliError> {
     let threads = rayon::current_num_threads();
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     let samples_n = samples.len() as u64;
+    let (mc_es, hs_es) = super::bench_statistical::measure(budget)?;
     let measurements = Measurements {
         risk_arrays: below(
             &format!("risk arrays, {instruments} instruments × {scenarios} scenarios"),
@@ -431,6 +445,8 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport, CliError> {
             pass: accounts_per_s >= 100_000.0,
             iterations: batch_runs,
         },
+        mc_es,
+        hs_es,
     };
     Ok(BenchReport {
         machine: machine(),
@@ -515,6 +531,8 @@ pub fn render(r: &BenchReport) -> String {
         &x.what_if_p50,
         &x.what_if_p99,
         &x.batch,
+        &x.mc_es,
+        &x.hs_es,
     ] {
         table.row(vec![
             m.what.clone(),

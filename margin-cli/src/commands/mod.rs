@@ -2,6 +2,7 @@
 
 pub mod batch;
 pub mod bench;
+pub mod bench_statistical;
 pub mod common;
 pub mod compute;
 pub mod demo;
