@@ -8,7 +8,14 @@ use serde_json::Value;
 fn bench_json_has_every_measurement_as_a_positive_finite_number() {
     let out = Command::cargo_bin("margin")
         .unwrap()
-        .args(["bench", "--seconds", "0.05", "--json"])
+        .args([
+            "bench",
+            "--seconds",
+            "0.05",
+            "--mc-scenarios",
+            "1000",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert!(
@@ -27,6 +34,8 @@ fn bench_json_has_every_measurement_as_a_positive_finite_number() {
         "what_if_p50",
         "what_if_p99",
         "batch",
+        "mc_es",
+        "hs_es",
     ];
     let mut sorted = keys.clone();
     sorted.sort_unstable();

@@ -72,6 +72,9 @@ pub struct BenchArgs {
         allow_negative_numbers = true
     )]
     pub seconds: f64,
+    /// Scenarios of the Monte Carlo ES measurement (its target, < 0.5 s, is for 100,000).
+    #[arg(long, value_name = "N", default_value_t = super::bench_statistical::MC_SCENARIOS)]
+    pub mc_scenarios: usize,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -396,7 +399,7 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport, CliError> {
     let threads = rayon::current_num_threads();
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     let samples_n = samples.len() as u64;
-    let (mc_es, hs_es) = super::bench_statistical::measure(budget)?;
+    let (mc_es, hs_es) = super::bench_statistical::measure(budget, args.mc_scenarios)?;
     let measurements = Measurements {
         risk_arrays: below(
             &format!("risk arrays, {instruments} instruments × {scenarios} scenarios"),
