@@ -423,6 +423,46 @@ pub fn counted_pnl(
     Ok(())
 }
 
+/// Caller buffers for [`explain`].
+pub struct Explanation<'b> {
+    /// `S` entries: the portfolio's P&L per scenario, `Σ size × row` in position order,
+    /// unweighted ([`crate::risk::portfolio_pnl`]).
+    pub pnl: &'b mut [f64],
+    /// `S` entries: what each scenario counted toward the requirement ([`counted_pnl`]).
+    pub counted: &'b mut [f64],
+    /// One entry per position: its P&L in the worst scenario, `size × row[worst]`; they add up
+    /// to `pnl[worst]` (up to rounding).
+    pub worst_contributions: &'b mut [f64],
+}
+
+/// Everything a report shows about the margin `m` of `account`, into caller buffers: the
+/// per-scenario P&L, the counted P&L and each position's contribution to the worst scenario.
+/// Reads the scratch the [`margin`] call that produced `m` left. Every client (CLI, C ABI)
+/// reports these numbers from here instead of re-assembling them.
+pub fn explain(
+    arrays: &RiskArrays<'_>,
+    model: &Model,
+    account: &Account<'_>,
+    scratch: &[f64],
+    m: &Margin,
+    out: Explanation<'_>,
+) -> Result<(), Error> {
+    counted_pnl(arrays, model, account, scratch, out.counted)?;
+    crate::risk::portfolio_pnl(arrays, account.positions, out.pnl)?;
+    ensure_len(out.worst_contributions.len(), account.positions.len())?;
+    let worst = m.worst.index;
+    if worst >= arrays.scenarios().len() {
+        return Err(Error::OutOfRange {
+            what: "worst scenario index (a margin from other arrays)",
+            value: worst as f64,
+        });
+    }
+    for (c, p) in out.worst_contributions.iter_mut().zip(account.positions) {
+        *c = p.size * arrays.row(p.instrument)[worst];
+    }
+    Ok(())
+}
+
 /// The value of add-on `addon` over `positions`.
 fn addon_value(
     arrays: &RiskArrays<'_>,

@@ -77,6 +77,27 @@ fn deribit_nets_underlyings_inside_each_cell() {
         1e-12,
         1.0
     ));
+    // The core's explanation: each leg's P&L in the worst cell (BTC −16 %), size·F·move.
+    let s = a.scenarios().len();
+    let (mut pnl, mut counted, mut contrib) = (vec![0.0; s], vec![0.0; s], vec![0.0; 2]);
+    account::explain(
+        &a,
+        &model,
+        &acct,
+        &scratch,
+        &m,
+        account::Explanation {
+            pnl: &mut pnl,
+            counted: &mut counted,
+            worst_contributions: &mut contrib,
+        },
+    )
+    .unwrap();
+    assert!(close(contrib[0], -0.16 * BTC_PERP, 1e-12, 1.0));
+    assert!(close(contrib[1], 20.0 * 0.16 * ETH_PERP, 1e-12, 1.0));
+    assert!(close(pnl[m.worst.index], 0.0, 1e-12, 1.0));
+    // Counted: the gain of the ETH leg does not offset (pnl_offset 0): −9,600.
+    assert!(close(counted[m.worst.index], -0.16 * BTC_PERP, 1e-12, 1.0));
 }
 
 /// A parameter that overflows the requirement is an error, never an infinite margin reported

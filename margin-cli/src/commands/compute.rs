@@ -32,7 +32,8 @@
 //!                  "gamma": 0.0,          // size × ∂²V_usd/∂F², coins per USD
 //!                  "vega": 0.0,           // size × ∂V_usd/∂σ / 100, USD per vol point
 //!                  "theta": 0.0,          // size × ∂V_usd/∂t / 365, USD per day
-//!                  "isolated_margin": 0.1}],  // IM of this position held alone
+//!                  "isolated_margin": 0.1,     // IM of this position held alone
+//!                  "worst_scenario_pnl": -0.1}],  // size × its row in the worst scenario
 //!   "isolated_margin_total": 0.4,   // Σ isolated_margin
 //!   "margin_benefit": 0.15          // isolated_margin_total − initial_margin
 //! }
@@ -49,7 +50,7 @@ use margin_core::account;
 use margin_core::io::engine::{AccountError, RiskBuffers, Universe, scenario_kind_name};
 use margin_core::io::engine::{margin_portfolio, status_name};
 use margin_core::io::{MarketData, Portfolio};
-use margin_core::risk::{self, RiskArrays};
+use margin_core::risk::RiskArrays;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use std::path::{Path, PathBuf};
@@ -69,7 +70,8 @@ JSON (--json): one object with account, currency, preset, preset_version, preset
 market, valuation_time, initial_margin, maintenance_margin, equity, margin_ratio, \
 free_collateral, status, components {name: value}, worst_scenario {index, price_move, \
 vol_shock, kind, loss}, scenarios [{index, price_move, vol_shock, kind, weight, pnl, counted}], \
-positions [{instrument, size, value, delta, gamma, vega, theta, isolated_margin}], \
+positions [{instrument, size, value, delta, gamma, vega, theta, isolated_margin, \
+worst_scenario_pnl}], \
 isolated_margin_total, margin_benefit. Units: value in the settlement currency, delta in \
 coins, gamma in coins per USD, vega in USD per vol point, theta in USD per day.")]
 pub struct ComputeArgs {
@@ -133,6 +135,7 @@ pub struct PositionJson {
     pub vega: f64,
     pub theta: f64,
     pub isolated_margin: f64,
+    pub worst_scenario_pnl: f64,
 }
 
 /// The whole report (see the module docs).
@@ -181,13 +184,18 @@ pub fn report(
     let core = |e| account_error(portfolio_file, AccountError::core(portfolio, e));
     // A non-finite margin is bad input (absurd parameters or market), never a result.
     margin_core::io::engine::finite_margin(&m).map_err(core)?;
-    // `counted_pnl` reads the scratch `margin` left; `isolated` overwrites it, so it comes last.
-    let mut counted = vec![0.0; arrays.scenarios().len()];
-    account::counted_pnl(arrays, model, &acct, &scratch, &mut counted).map_err(core)?;
+    // `explain` reads the scratch `margin` left; `isolated` overwrites it, so it comes last.
+    let s = arrays.scenarios().len();
+    let (mut pnl, mut counted) = (vec![0.0; s], vec![0.0; s]);
+    let mut worst_contributions = vec![0.0; positions.len()];
+    let explanation = account::Explanation {
+        pnl: &mut pnl,
+        counted: &mut counted,
+        worst_contributions: &mut worst_contributions,
+    };
+    account::explain(arrays, model, &acct, &scratch, &m, explanation).map_err(core)?;
     let mut isolated = vec![0.0; positions.len()];
     account::isolated(arrays, model, &acct, &mut scratch, &mut isolated).map_err(core)?;
-    let mut pnl = vec![0.0; arrays.scenarios().len()];
-    risk::portfolio_pnl(arrays, positions, &mut pnl).map_err(core)?;
     let scenarios = arrays
         .scenarios()
         .scenarios()
@@ -206,8 +214,8 @@ pub fn report(
         .collect();
     let positions: Vec<PositionJson> = positions
         .iter()
-        .zip(&isolated)
-        .map(|(p, &iso)| {
+        .zip(isolated.iter().zip(&worst_contributions))
+        .map(|(p, (&iso, &worst_pnl))| {
             let v = arrays.valuation(p.instrument);
             PositionJson {
                 instrument: arrays.instruments()[p.instrument].to_string(),
@@ -218,6 +226,7 @@ pub fn report(
                 vega: p.size * v.vega / 100.0,
                 theta: p.size * v.theta / 365.0,
                 isolated_margin: iso,
+                worst_scenario_pnl: worst_pnl,
             }
         })
         .collect();
