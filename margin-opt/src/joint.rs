@@ -100,6 +100,41 @@ impl JointEngine {
         portfolio: &Portfolio,
         extra: &[Position],
     ) -> Result<(Margin, VarReport), AccountError> {
+        let owned = OwnedBook::of(universe, arrays, portfolio, extra)?;
+        let book = owned.book();
+        let instruments = &owned.instruments;
+        var::margin(&book, &self.scenarios, &self.model, portfolio.equity).map_err(|e| match e {
+            VarError::Input(e) => AccountError::core(portfolio, e),
+            VarError::Position(p) => AccountError::Core {
+                instrument: instruments.get(p.index).copied(),
+                currency: portfolio.currency,
+                error: p.error,
+            },
+        })
+    }
+}
+
+/// An account's positions as a [`Book`]: instruments, pricing inputs and sizes, owned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnedBook {
+    /// Each position's instrument.
+    pub instruments: Vec<Instrument>,
+    /// Each instrument's pricing inputs at the valuation time.
+    pub inputs: Vec<margin_core::market::PricingInputs>,
+    /// Signed sizes.
+    pub sizes: Vec<f64>,
+}
+
+impl OwnedBook {
+    /// The book of `portfolio` looked up and validated in `universe`/`arrays` exactly as a
+    /// grid margin run does it (rows, currency, sizes, duplicates), with `extra` positions
+    /// (rows of `arrays`) merged in by instrument.
+    pub fn of(
+        universe: &Universe,
+        arrays: &RiskArrays<'_>,
+        portfolio: &Portfolio,
+        extra: &[Position],
+    ) -> Result<OwnedBook, AccountError> {
         let mut positions = universe
             .positions(portfolio)
             .map_err(AccountError::Position)?;
@@ -112,7 +147,6 @@ impl JointEngine {
                 None => positions.push(*order),
             }
         }
-        let core = |e| AccountError::core(portfolio, e);
         let mut scratch = Vec::new();
         margin_positions(
             arrays,
@@ -122,29 +156,27 @@ impl JointEngine {
             &positions,
             &mut scratch,
         )
-        .map_err(core)?;
-        let instruments: Vec<Instrument> = positions
-            .iter()
-            .map(|p| arrays.instruments()[p.instrument])
-            .collect();
-        let inputs: Vec<_> = positions
-            .iter()
-            .map(|p| *arrays.inputs(p.instrument))
-            .collect();
-        let sizes: Vec<f64> = positions.iter().map(|p| p.size).collect();
-        let book = Book {
-            instruments: &instruments,
-            inputs: &inputs,
-            sizes: &sizes,
-        };
-        var::margin(&book, &self.scenarios, &self.model, portfolio.equity).map_err(|e| match e {
-            VarError::Input(e) => core(e),
-            VarError::Position(p) => AccountError::Core {
-                instrument: instruments.get(p.index).copied(),
-                currency: portfolio.currency,
-                error: p.error,
-            },
+        .map_err(|e| AccountError::core(portfolio, e))?;
+        Ok(OwnedBook {
+            instruments: positions
+                .iter()
+                .map(|p| arrays.instruments()[p.instrument])
+                .collect(),
+            inputs: positions
+                .iter()
+                .map(|p| *arrays.inputs(p.instrument))
+                .collect(),
+            sizes: positions.iter().map(|p| p.size).collect(),
         })
+    }
+
+    /// The borrowed view the statistical functions take.
+    pub fn book(&self) -> Book<'_> {
+        Book {
+            instruments: &self.instruments,
+            inputs: &self.inputs,
+            sizes: &self.sizes,
+        }
     }
 }
 

@@ -30,15 +30,14 @@ use super::statistical;
 use crate::error::CliError;
 use crate::histogram;
 use crate::output;
-use margin_core::io::engine::{RiskBuffers, margin_portfolio};
+use margin_core::io::engine::RiskBuffers;
 use margin_core::io::history::PriceHistory;
-use margin_core::model::Model;
 use margin_core::scenario::VolShock;
 use margin_core::spec::{Covariance, JointSource, Method};
-use margin_core::statistical::Book;
 use margin_core::stats::ewma::RISKMETRICS_LAMBDA;
 use margin_core::stats::monte_carlo::Dist;
 use margin_core::time::Timestamp;
+use margin_opt::joint::{OwnedBook, lookup_model};
 use margin_opt::var::{self, Closes, VarParams, VarReport};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -229,27 +228,17 @@ pub fn run(args: &VarArgs) -> Result<(), CliError> {
         .map_err(|e| bad(format!("--from/--to: {e}")))?;
     // The account's instruments, validated as `compute` does (one instrument universe).
     let extra: Vec<_> = portfolio.positions.iter().map(|p| p.instrument).collect();
-    let model = Model::preset("deribit-btc").map_err(|e| CliError::internal(e.to_string()))?;
+    let model = lookup_model().map_err(|e| CliError::internal(e.to_string()))?;
     let universe = common::universe(&market, &args.market, model, &extra)?;
     let views = market.views();
     let mut buffers = RiskBuffers::new(&universe);
     let arrays = common::build(&universe, &market, &views, &mut buffers)?;
-    let mut positions = Vec::new();
-    let mut scratch = Vec::new();
-    margin_portfolio(&universe, &arrays, &portfolio, &mut positions, &mut scratch)
+    let owned = OwnedBook::of(&universe, &arrays, &portfolio, &[])
         .map_err(|e| bad(format!("{}: {e}", args.portfolio.portfolio.display())))?;
-    let instruments: Vec<_> = positions
-        .iter()
-        .map(|p| arrays.instruments()[p.instrument])
-        .collect();
-    let inputs: Vec<_> = positions
-        .iter()
-        .map(|p| *arrays.inputs(p.instrument))
-        .collect();
-    let sizes: Vec<_> = positions.iter().map(|p| p.size).collect();
+    let instruments = &owned.instruments;
     // The history's columns of the coins the book holds, in the history's order.
     let mut columns = Vec::new();
-    for i in &instruments {
+    for i in instruments {
         let c = history.coin_index(i.underlying).ok_or_else(|| {
             bad(format!(
                 "--history has no prices for {} (position {i}); it has {}",
@@ -267,11 +256,7 @@ pub fn run(args: &VarArgs) -> Result<(), CliError> {
         .flat_map(|t| columns.iter().map(move |&c| (t, c)))
         .map(|(t, c)| history.closes()[t * history.coins().len() + c])
         .collect();
-    let book = Book {
-        instruments: &instruments,
-        inputs: &inputs,
-        sizes: &sizes,
-    };
+    let book = owned.book();
     let closes_view = Closes {
         coins: &coins,
         closes: &closes,
@@ -286,7 +271,7 @@ pub fn run(args: &VarArgs) -> Result<(), CliError> {
         )),
         var::VarError::Input(e) => bad(format!("--history / parameters: {e}")),
     })?;
-    let json = to_json(args, &params, &portfolio, &history, &instruments, &report);
+    let json = to_json(args, &params, &portfolio, &history, instruments, &report);
     if let Some(file) = &args.svg {
         let svg = histogram::distribution(&report, &portfolio.currency.to_string(), &params);
         std::fs::write(file, svg)
