@@ -37,7 +37,7 @@ const fn mix64(mut z: u64) -> u64 {
 }
 
 /// SplitMix64 (Steele, Lea & Flood 2014): a 64-bit counter `x` stepped by the golden gamma and
-/// passed through [`mix64`]. Every 64-bit state is valid.
+/// passed through `mix64`. Every 64-bit state is valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SplitMix64 {
     state: u64,
