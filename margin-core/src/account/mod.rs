@@ -4,14 +4,17 @@
 //! kept in caller scratch (`S × groups` numbers), which is what makes a what-if O(scenarios):
 //! an order adds `size × row` to one group on the fly, without rebuilding anything.
 
-use crate::addon::{self, LineItem};
+use crate::addon::LineItem;
 use crate::error::Error;
 use crate::instrument::Asset;
-use crate::measure::{self, CellRule};
 use crate::model::{Model, PresetId};
 use crate::risk::{Position, RiskArrays, axpy};
-use crate::scenario::{Scenario, ScenarioKind};
-use crate::spec::{AddOn, Combine, MAX_ADDONS, Measure, Scope, Spec};
+use crate::scenario::ScenarioKind;
+
+mod explain;
+mod interpret;
+pub use explain::{Explanation, counted_pnl, explain};
+use interpret::{Groups, evaluate};
 
 /// Most underlyings (risk units) one account may hold.
 pub const MAX_UNDERLYINGS: usize = 8;
@@ -335,7 +338,7 @@ fn check_position<'r>(
 }
 
 /// A capacity error unless a buffer of `len` holds `needed` entries.
-fn ensure_len(len: usize, needed: usize) -> Result<(), Error> {
+pub(super) fn ensure_len(len: usize, needed: usize) -> Result<(), Error> {
     if len < needed {
         return Err(Error::Capacity {
             needed,
@@ -369,235 +372,4 @@ fn merge(positions: &[Position], order: Position) -> impl Iterator<Item = Positi
             }
         })
         .chain((!held).then_some(order))
-}
-
-/// Account-currency value of `usd` (the coin's index converts for coin accounts).
-fn from_usd(arrays: &RiskArrays<'_>, currency: Asset, usd: f64) -> f64 {
-    match arrays.market().underlying(currency) {
-        Ok(u) => usd / u.index_price,
-        Err(_) => usd,
-    }
-}
-
-/// The spec's cell rule with its USD amounts in the account currency.
-fn cell_rule(arrays: &RiskArrays<'_>, spec: &Spec, currency: Asset) -> CellRule {
-    CellRule {
-        gain_cap: from_usd(arrays, currency, spec.cell.gain_cap),
-        extended_dampener: from_usd(arrays, currency, spec.cell.extended_dampener),
-        ..spec.cell
-    }
-}
-
-/// The value scenario `sc` counts: `values` calls its argument with each underlying's P&L.
-fn counted(rule: &CellRule, sc: &Scenario, values: impl FnOnce(&mut dyn FnMut(f64))) -> f64 {
-    let (mut losses, mut gains) = (0.0, 0.0);
-    values(&mut |v| if v < 0.0 { losses += v } else { gains += v });
-    rule.cell(losses, gains, sc)
-}
-
-/// What each scenario counts toward the requirement, written to `out[..S]`: the underlyings'
-/// P&L aggregated (gains offset only as the model allows), tail cells dampened, weighted. Under
-/// an account-wide spec the worst case is the loss of the lowest entry; under a per-underlying
-/// spec (SPAN) each underlying's worst counts separately and this is their joint view. Reads
-/// the scratch a previous [`margin`] call left for this account.
-pub fn counted_pnl(
-    arrays: &RiskArrays<'_>,
-    model: &Model,
-    account: &Account<'_>,
-    scratch: &[f64],
-    out: &mut [f64],
-) -> Result<(), Error> {
-    let s = arrays.scenarios().len();
-    let needed = account.scratch_len(arrays);
-    ensure_len(scratch.len(), needed)?;
-    ensure_len(out.len(), s)?;
-    let rule = cell_rule(arrays, &model.spec(), account.currency);
-    let groups = account.groups.len();
-    for (i, sc) in arrays.scenarios().scenarios().iter().enumerate() {
-        out[i] = counted(&rule, sc, |each| {
-            for g in 0..groups {
-                each(scratch[g * s + i]);
-            }
-        });
-    }
-    Ok(())
-}
-
-/// Caller buffers for [`explain`].
-pub struct Explanation<'b> {
-    /// `S` entries: the portfolio's P&L per scenario, `Σ size × row` in position order,
-    /// unweighted ([`crate::risk::portfolio_pnl`]).
-    pub pnl: &'b mut [f64],
-    /// `S` entries: what each scenario counted toward the requirement ([`counted_pnl`]).
-    pub counted: &'b mut [f64],
-    /// One entry per position: its P&L in the worst scenario, `size × row[worst]`; they add up
-    /// to `pnl[worst]` (up to rounding).
-    pub worst_contributions: &'b mut [f64],
-}
-
-/// Everything a report shows about the margin `m` of `account`, into caller buffers: the
-/// per-scenario P&L, the counted P&L and each position's contribution to the worst scenario.
-/// Reads the scratch the [`margin`] call that produced `m` left. Every client (CLI, C ABI)
-/// reports these numbers from here instead of re-assembling them.
-pub fn explain(
-    arrays: &RiskArrays<'_>,
-    model: &Model,
-    account: &Account<'_>,
-    scratch: &[f64],
-    m: &Margin,
-    out: Explanation<'_>,
-) -> Result<(), Error> {
-    counted_pnl(arrays, model, account, scratch, out.counted)?;
-    crate::risk::portfolio_pnl(arrays, account.positions, out.pnl)?;
-    ensure_len(out.worst_contributions.len(), account.positions.len())?;
-    let worst = m.worst.index;
-    if worst >= arrays.scenarios().len() {
-        return Err(Error::OutOfRange {
-            what: "worst scenario index (a margin from other arrays)",
-            value: worst as f64,
-        });
-    }
-    for (c, p) in out.worst_contributions.iter_mut().zip(account.positions) {
-        *c = p.size * arrays.row(p.instrument)[worst];
-    }
-    Ok(())
-}
-
-/// The value of add-on `addon` over `positions`.
-fn addon_value(
-    arrays: &RiskArrays<'_>,
-    addon: &AddOn,
-    positions: impl Iterator<Item = Position> + Clone,
-) -> f64 {
-    match *addon {
-        AddOn::RollShock {
-            min_annualised_move,
-            annualised_move_risk,
-        } => addon::roll_shock(arrays, positions, min_annualised_move, annualised_move_risk),
-        AddOn::NakedShort { per_contract } => {
-            addon::naked_short_per_strike(arrays, positions, per_contract)
-        }
-        AddOn::ShortOptionMinimum { per_contract } => {
-            addon::short_option_minimum(arrays, positions, per_contract)
-        }
-        AddOn::DeltaMinimum { net, hedged } => addon::delta_minimum(arrays, positions, net, hedged),
-    }
-}
-
-/// Underlyings of an evaluation, in column order: the account's, plus an order's new one.
-type Groups = heapless::Vec<Asset, { MAX_UNDERLYINGS + 1 }>;
-
-/// The interpreter of [`Spec`]: scope, cell aggregation, measure, add-ons and IM/MM mapping.
-/// `pnl(s, g)` is the P&L of underlying `groups[g]` in scenario `s`. Per-underlying scopes sum
-/// each line item over the underlyings in column order.
-fn evaluate<P>(
-    arrays: &RiskArrays<'_>,
-    model: &Model,
-    account: &Account<'_>,
-    positions: P,
-    groups: &Groups,
-    pnl: impl Fn(usize, usize) -> f64,
-) -> Result<Margin, Error>
-where
-    P: Iterator<Item = Position> + Clone,
-{
-    // Arrays built under other scenarios (another preset, or this model before a parameter
-    // changed) would be read under the wrong rules. Sets built by `Model::scenario_set` carry
-    // the model's digest (O(1)); otherwise regenerate and compare (which also validates).
-    let set = arrays.scenarios();
-    if set.origin() == Some(model.digest()) {
-        model.validate()?;
-    } else if model.scenarios()?.as_slice() != set.scenarios() || model.tenor() != *set.tenor() {
-        return Err(Error::OutOfRange {
-            what: "risk arrays built for other scenarios than this model's (rebuild them)",
-            value: set.len() as f64,
-        });
-    }
-    let spec = model.spec();
-    let Measure::Worst { decimals, .. } = spec.measure else {
-        // Tail measures run over joint scenarios (`crate::statistical_margin`), never a grid.
-        return Err(Error::OutOfRange {
-            what: "a statistical model margined on grid risk arrays (give it a price history)",
-            value: 0.0,
-        });
-    };
-    let rule = cell_rule(arrays, &spec, account.currency);
-    let scenarios = arrays.scenarios().scenarios();
-    let units = match spec.scope {
-        Scope::Account => 1,
-        Scope::PerUnderlying => groups.len().max(1),
-    };
-    let mut measure_sum = 0.0;
-    let mut addon_sums = [0.0; MAX_ADDONS];
-    let mut requirement = 0.0;
-    let mut worst = measure::Worst {
-        loss: f64::NEG_INFINITY,
-        index: 0,
-    };
-    for unit in 0..units {
-        let in_unit = |g: usize| spec.scope == Scope::Account || g == unit;
-        let w = measure::worst(scenarios.iter().enumerate().map(|(s, sc)| {
-            counted(&rule, sc, |each| {
-                for g in (0..groups.len()).filter(|&g| in_unit(g)) {
-                    each(pnl(s, g));
-                }
-            })
-        }));
-        if w.loss > worst.loss || w.loss.is_nan() {
-            worst = w;
-        }
-        let unit_positions = positions.clone().filter(move |p| {
-            spec.scope == Scope::Account
-                || groups.get(unit) == Some(&arrays.instruments()[p.instrument].underlying)
-        });
-        measure_sum += w.loss;
-        let mut risk = measure::round_to(w.loss, decimals);
-        for (sum, a) in addon_sums.iter_mut().zip(&spec.addons) {
-            let v = addon_value(arrays, a, unit_positions.clone());
-            *sum += v;
-            risk = match a.combine() {
-                Combine::Add => risk + v,
-                Combine::Floor => risk.max(v),
-            };
-        }
-        requirement += risk;
-    }
-    let mut items: heapless::Vec<LineItem, MAX_LINE_ITEMS> = heapless::Vec::new();
-    let mut item = |name, value: f64| -> Result<(), Error> {
-        if !value.is_finite() {
-            return Err(Error::Overflow { what: name });
-        }
-        let _ = items.push(LineItem { name, value });
-        Ok(())
-    };
-    item(spec.measure.name(), measure_sum)?;
-    for (a, &v) in spec.addons.iter().zip(&addon_sums) {
-        item(a.name(), v)?;
-    }
-    if let Some(total) = spec.total {
-        item(total, requirement)?;
-    }
-    let (initial, maintenance) = spec.mapping.apply(requirement);
-    for (value, what) in [
-        (initial, "initial margin"),
-        (maintenance, "maintenance margin"),
-    ] {
-        if !value.is_finite() {
-            return Err(Error::Overflow { what });
-        }
-    }
-    let sc = &scenarios[worst.index];
-    Ok(Margin::assemble(
-        (initial, maintenance),
-        items,
-        WorstScenario {
-            index: worst.index,
-            price_move: sc.price_move,
-            vol_shock: sc.vol_shock.magnitude(),
-            kind: sc.kind,
-            loss: worst.loss,
-        },
-        account.equity,
-        model.id(),
-    ))
 }
