@@ -68,8 +68,10 @@ const EXP_UNDERFLOW: f64 = f64::from_bits(0xc0874910_d52d3051);
 #[inline(always)]
 pub(super) fn exp(x: f64) -> f64 {
     let ax = abs(x);
-    // Clamped so k stays in range; the selects at the end restore the special cases.
-    let xc = if x < -746.0 { -746.0 } else { x };
+    // Below the underflow threshold the result is 0 (selected at the end): reduce 0 instead,
+    // so unselected lanes never compute with subnormals (a microcode assist of ~100 cycles
+    // per operation on x86) and k stays in range.
+    let xc = if x < EXP_UNDERFLOW { 0.0 } else { x };
     let neg = xc < 0.0;
     // |x| ≥ 1.5·ln2: k = trunc(x/ln2 ± 1/2); 0.5·ln2 < |x| < 1.5·ln2: k = ±1; else 0.
     let t = INVLN2 * xc + if neg { -0.5 } else { 0.5 };
@@ -194,20 +196,40 @@ const SB5: f64 = f64::from_bits(0x40a3f219_cedf3be6); // 2.55305040643316442583e
 const SB6: f64 = f64::from_bits(0x407da874_e79fe763); // 4.74528541206955367215e+02
 const SB7: f64 = f64::from_bits(0xc03670e2_42712d62); // -2.24409524465858183362e+01
 
-/// `erfc x`, the same bits as `libm::erfc` for finite `x`.
+/// `erfc x`, the same bits as `libm::erfc` for finite `x`: [`erfc_tail`] on
+/// `1.25 ≤ |x| < 28` ([`is_tail`]), [`erfc_near`] elsewhere.
 ///
 /// fdlibm's five ranges of `|x|`: below 0.84375 `erfc = 1 − x − x·P/Q(x²)`; below 1.25
 /// `1 − erx − P/Q(|x| − 1)`; below 28 `e^(−z² − 0.5625)·e^((z − |x|)(z + |x|) + R/S(1/x²))/|x|`
 /// (two fits split at 1/0.35, `z` = `|x|` with its low 32 bits cleared so `z²` is exact);
-/// above, 0; `2 − erfc|x|` for negative `x` outside the first range. All four rational
-/// functions are evaluated and one quotient is taken of the selected pair.
-#[inline(always)]
+/// above, 0; `2 − erfc|x|` for negative `x` outside the first range. The batch kernel
+/// evaluates the cheap ranges for every argument and the tail (two exponentials, five
+/// divisions) only for the arguments in it, gathered.
+#[cfg(test)]
 pub(super) fn erfc(x: f64) -> f64 {
+    if is_tail(x) {
+        let (y, e) = erfc_tail_quotient(x);
+        erfc_tail_finish(x, y, e)
+    } else {
+        erfc_near(x)
+    }
+}
+
+/// True when `erfc x` takes the tail formula: `1.25 ≤ |x| < 28`.
+#[inline(always)]
+pub(super) fn is_tail(x: f64) -> bool {
+    let ax = abs(x);
+    ax >= hw(0x3ff40000) && ax < hw(0x403c0000)
+}
+
+/// `erfc x` outside the tail (`|x| < 1.25` or `|x| ≥ 28`): both rational functions evaluated,
+/// one quotient of the selected pair. An unspecified number in the tail.
+#[inline(always)]
+pub(super) fn erfc_near(x: f64) -> f64 {
     let ax = abs(x);
     let neg = x < 0.0;
     let small = ax < hw(0x3feb0000);
     let mid = ax < hw(0x3ff40000);
-    let near_tail = ax < hw(0x4006db6d);
     // |x| < 0.84375
     let z = x * x;
     let r0 = PP0 + z * (PP1 + z * (PP2 + z * (PP3 + z * PP4)));
@@ -216,9 +238,32 @@ pub(super) fn erfc(x: f64) -> f64 {
     let s1 = ax - 1.0;
     let p = PA0 + s1 * (PA1 + s1 * (PA2 + s1 * (PA3 + s1 * (PA4 + s1 * (PA5 + s1 * PA6)))));
     let q = 1.0 + s1 * (QA1 + s1 * (QA2 + s1 * (QA3 + s1 * (QA4 + s1 * (QA5 + s1 * QA6)))));
-    // |x| < 28
+    let (num, den) = if small { (r0, s0) } else { (p, q) };
+    let y = num / den;
+    let near = if neg || ax < hw(0x3fd00000) {
+        1.0 - (x + x * y)
+    } else {
+        0.5 - (x - 0.5 + x * y)
+    };
+    // |x| ≥ 28: 2^−1022·2^−1022 = 0, or 2 − 2^−1022 = 2.
+    let far = if mid { 1.0 - ERX - y } else { 0.0 };
+    if small {
+        near
+    } else if neg {
+        2.0 - far
+    } else {
+        far
+    }
+}
+
+/// The first half of `erfc x` in the tail: the rational quotient `y = R/S(1/x²)` and
+/// `e^(−z² − 0.5625)`, two independent chains. Split from [`erfc_tail_finish`] so each loop
+/// is short enough for the CPU to overlap consecutive iterations.
+#[inline(always)]
+pub(super) fn erfc_tail_quotient(x: f64) -> (f64, f64) {
+    let ax = abs(x);
     let s = 1.0 / (ax * ax);
-    let (r, big_s) = if near_tail {
+    let (r, big_s) = if ax < hw(0x4006db6d) {
         (
             RA0 + s * (RA1 + s * (RA2 + s * (RA3 + s * (RA4 + s * (RA5 + s * (RA6 + s * RA7)))))),
             1.0 + s
@@ -232,35 +277,17 @@ pub(super) fn erfc(x: f64) -> f64 {
             1.0 + s * (SB1 + s * (SB2 + s * (SB3 + s * (SB4 + s * (SB5 + s * (SB6 + s * SB7)))))),
         )
     };
-    let (num, den) = if small {
-        (r0, s0)
-    } else if mid {
-        (p, q)
-    } else {
-        (r, big_s)
-    };
-    let y = num / den;
-    let near = if neg || ax < hw(0x3fd00000) {
-        1.0 - (x + x * y)
-    } else {
-        0.5 - (x - 0.5 + x * y)
-    };
     let zh = f64::from_bits(ax.to_bits() & 0xffff_ffff_0000_0000);
-    let tail = exp(-zh * zh - 0.5625) * exp((zh - ax) * (zh + ax) + y) / ax;
-    let far = if mid {
-        1.0 - ERX - y
-    } else if ax < hw(0x403c0000) {
-        tail
-    } else {
-        0.0
-    };
-    if small {
-        near
-    } else if neg {
-        2.0 - far
-    } else {
-        far
-    }
+    (r / big_s, exp(-zh * zh - 0.5625))
+}
+
+/// The second half of `erfc x` in the tail, from [`erfc_tail_quotient`]'s `y` and `e`.
+#[inline(always)]
+pub(super) fn erfc_tail_finish(x: f64, y: f64, e: f64) -> f64 {
+    let ax = abs(x);
+    let zh = f64::from_bits(ax.to_bits() & 0xffff_ffff_0000_0000);
+    let t = e * exp((zh - ax) * (zh + ax) + y) / ax;
+    if x < 0.0 { 2.0 - t } else { t }
 }
 
 #[cfg(test)]
