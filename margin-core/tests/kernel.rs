@@ -67,7 +67,7 @@ const BATCH: usize = 50;
 fn two_million_random_values_have_the_bits_of_pricing_value() {
     let mut g = Mix(20_260_822);
     let (mut forwards, mut vols, mut out) = ([0.0; BATCH], [0.0; BATCH], [0.0; BATCH]);
-    let (mut count, mut zeros, mut max_rel) = (0usize, 0usize, 0.0f64);
+    let (mut count, mut zeros, mut tiny, mut max_rel) = (0usize, 0usize, 0usize, 0.0f64);
     for n in 0..40_000 {
         let right = if g.next() & 1 == 0 {
             Right::Call
@@ -107,6 +107,7 @@ fn two_million_random_values_have_the_bits_of_pricing_value() {
             count += 1;
             let usd = if inverse { got * f } else { got };
             zeros += (usd == 0.0) as usize;
+            tiny += (usd < 1e-8 * f) as usize;
             let (upper, intrinsic) = match right {
                 Right::Call => (df * f, df * (f - strike).max(0.0)),
                 Right::Put => (df * strike, df * (strike - f).max(0.0)),
@@ -118,10 +119,16 @@ fn two_million_random_values_have_the_bits_of_pricing_value() {
             assert!(usd >= intrinsic - 1e-12 * upper, "{usd} < {intrinsic}");
         }
     }
+    eprintln!(
+        "{count} values, {tiny} below 1e-8·F, {zeros} zero, max relative difference {max_rel:e}"
+    );
     assert_eq!(count, 2_000_000);
     assert_eq!(max_rel, 0.0);
     // The deep tails are exercised: short-dated low-vol options far from the money are 0.
-    assert!(zeros > 1_000, "{zeros} zero values");
+    assert!(
+        zeros > 100_000 && tiny > 400_000,
+        "{zeros} zero, {tiny} tiny values"
+    );
 }
 
 /// At or after expiry (the scenario's time step can pass it) the value is intrinsic, the vol

@@ -19,7 +19,10 @@
 //! the price subtraction `F·N(d1) − K·N(d2)` loses what its cancellation loses). Established
 //! by `tests/kernel.rs`: bit equality with `pricing::value` over 2,000,000 random options
 //! (forwards 0.2×–5× strike, vols 0.05–3, 1 hour to 3 years, calls and puts, linear and
-//! inverse) and a sweep of the erfc/exp range boundaries.
+//! inverse; 452,848 of them below 10⁻⁸ of the forward and 117,482 exactly 0: maximum
+//! difference 0, and every value within `[D·intrinsic, D·F]` or `[.., D·K]`), bit equality
+//! of `exp`, `log` and `erfc` with `libm` on their range boundaries and millions of random
+//! arguments (unit tests of `fdlibm.rs`), and bit equality of the AVX2 and SSE2 loops.
 //!
 //! Lanes outside the kernel's domain (a forward or vol that is not positive and finite,
 //! `F/K` not a normal number, a non-finite price) are recomputed through the scalar `libm`
