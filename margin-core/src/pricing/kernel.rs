@@ -252,8 +252,11 @@ fn run<const CALL: bool>(k: &Lane, forwards: &[f64], vols: &impl VolSource, out:
         let mut e = [0.0; 2 * W];
         let e = &mut e[..2 * m];
         let (mut at, mut slot, mut tails) = ([0.0; 2 * W], [0usize; 2 * W], 0);
-        for (i, (e, &x)) in e.iter_mut().zip(a.iter()).enumerate() {
+        for (e, &x) in e.iter_mut().zip(a.iter()) {
             *e = fdlibm::erfc_near(x);
+        }
+        // A separate loop: the compaction is scalar, the loop above vectorises.
+        for (i, &x) in a.iter().enumerate() {
             at[tails] = x;
             slot[tails] = i;
             tails += fdlibm::is_tail(x) as usize;
