@@ -225,6 +225,9 @@ fn dispatch(right: Right, k: &Lane, forwards: &[f64], vols: Vols<'_>, out: &mut 
 /// Scenarios per pass: the intermediate arrays of one chunk live on the stack.
 const W: usize = 64;
 
+/// The packed tail arguments are padded to a multiple of this (any vector width × unroll).
+const PAD: usize = 16;
+
 /// The value loop, in passes over a chunk of `W` scenarios, each a loop the compiler
 /// vectorises (only selects, no data-dependent branches): `d1, d2` and the erfc arguments;
 /// erfc outside its tail for all of them; for the arguments in the tail (`1.25 ≤ |x| < 28`,
@@ -251,7 +254,7 @@ fn run<const CALL: bool>(k: &Lane, forwards: &[f64], vols: &impl VolSource, out:
         // computed in two passes and scattered back.
         let mut e = [0.0; 2 * W];
         let e = &mut e[..2 * m];
-        let (mut at, mut slot, mut tails) = ([0.0; 2 * W], [0usize; 2 * W], 0);
+        let (mut at, mut slot, mut tails) = ([0.0; 2 * W + PAD], [0usize; 2 * W], 0);
         for (e, &x) in e.iter_mut().zip(a.iter()) {
             *e = fdlibm::erfc_near(x);
         }
@@ -261,8 +264,12 @@ fn run<const CALL: bool>(k: &Lane, forwards: &[f64], vols: &impl VolSource, out:
             slot[tails] = i;
             tails += fdlibm::is_tail(x) as usize;
         }
-        let (mut y, mut e1x) = ([0.0; 2 * W], [0.0; 2 * W]);
-        let (at, y, e1x) = (&at[..tails], &mut y[..tails], &mut e1x[..tails]);
+        // Padded with a harmless tail argument to a whole number of vectors, so no tail
+        // argument falls to the compiler's scalar remainder loop (slow: latency-bound).
+        let padded = tails.div_ceil(PAD) * PAD;
+        at[tails..padded].fill(2.0);
+        let (mut y, mut e1x) = ([0.0; 2 * W + PAD], [0.0; 2 * W + PAD]);
+        let (at, y, e1x) = (&at[..padded], &mut y[..padded], &mut e1x[..padded]);
         for ((&x, y), e1x) in at.iter().zip(y.iter_mut()).zip(e1x.iter_mut()) {
             (*y, *e1x) = fdlibm::erfc_tail_quotient(x);
         }
