@@ -26,7 +26,9 @@
 //!   allocation-free without this feature.
 //!
 //! Invariants: nothing here allocates (a test counts allocations), nothing reads a clock,
-//! every transcendental goes through `libm` so results are the same bits on every machine,
+//! every transcendental goes through `libm` (or, in the batch kernel `pricing::kernel`, a
+//! branch-free port of the same algorithm giving the same bits) so results are the same bits
+//! on every machine,
 //! and non-finite or out-of-domain inputs return an [`Error`] rather than a NaN.
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![deny(missing_docs)]

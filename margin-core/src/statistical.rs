@@ -5,8 +5,14 @@
 //! Scenario `s` moves every instrument's price input by its underlying's column of the joint
 //! table ([`JointMoves`]); options take the vol of the `template` scenario's shock (unchanged
 //! or the rule `σ' = max(σ + a + β·ln(F'/F), floor)`), and time steps forward by the template's
-//! `time_step` (an option expiring inside the horizon is worth its intrinsic value). Each row is
-//! [`crate::risk::fill_row`], the same revaluation the grids use.
+//! `time_step` (an option expiring inside the horizon is worth its intrinsic value).
+//!
+//! Option rows go through the batch kernel ([`crate::pricing::kernel`]): per option and block,
+//! the shocked forwards (and, under [`VolShock::Rule`], vols) are laid out in arrays and
+//! revalued in one vectorised loop, with `√T`, `e^(−rT)` and a vol that does not follow the
+//! price computed once. The kernel returns the bits of [`crate::pricing::value`], so each row
+//! is the same as [`crate::risk::fill_row`]'s (the grid revaluation), which every other
+//! instrument still uses, as does an option the kernel rejects (so errors are fill_row's).
 //!
 //! Loss of scenario `s` = `−Σ_i size_i · row_i(s)`, summed in position order: the bits do not
 //! depend on the block size, nor on how a caller splits the scenarios across threads.
@@ -15,10 +21,15 @@
 //! tail scenarios `t_r` with the Acerbi–Tasche weights `w_r`) add up to ES up to rounding.
 
 use crate::error::Error;
-use crate::instrument::Instrument;
+use crate::instrument::{Instrument, Kind};
 use crate::market::PricingInputs;
+use crate::pricing::OptionRevaluer;
+use crate::pricing::kernel::{OptionBatch, Vols};
 use crate::risk::{InstrumentError, fill_row};
-use crate::scenario::{JointMoves, Scenario, ScenarioSet, TenorScaling};
+use crate::scenario::{JointMoves, Scenario, ScenarioSet, TenorScaling, VolShock};
+
+/// Scenarios per kernel call: one call's forwards and vols live on the stack.
+const CHUNK: usize = 128;
 
 /// Caller storage for one block of scenarios.
 pub struct BlockScratch<'a> {
@@ -83,7 +94,7 @@ pub fn losses(
         let rows = joint.rows(start, len);
         let block = block_set(template, &rows, &mut scratch.scenarios[..len])?;
         let out = &mut out[start - first..start - first + len];
-        accumulate(book, &block, &mut scratch.row[..len], out)?;
+        accumulate(book, template, &block, &mut scratch.row[..len], out)?;
         start += len;
     }
     Ok(())
@@ -128,7 +139,7 @@ pub fn contributions(
         let block = block_set(template, &gathered, &mut scratch.scenarios[..len])?;
         for (i, c) in out[..n].iter_mut().enumerate() {
             let row = &mut scratch.row[..len];
-            fill_row(&book.instruments[i], &book.inputs[i], &block, row)
+            block_row(&book.instruments[i], &book.inputs[i], template, &block, row)
                 .map_err(|error| InstrumentError { index: i, error })?;
             let size = book.sizes[i];
             for (&x, &wr) in row.iter().zip(w) {
@@ -155,16 +166,103 @@ fn block_set<'s>(
 /// `out[s] −= size_i · row_i(s)` for every position, in position order.
 fn accumulate(
     book: &Book<'_>,
+    template: &Scenario,
     block: &ScenarioSet<'_>,
     row: &mut [f64],
     out: &mut [f64],
 ) -> Result<(), InstrumentError> {
     for (i, instrument) in book.instruments.iter().enumerate() {
-        fill_row(instrument, &book.inputs[i], block, row)
+        block_row(instrument, &book.inputs[i], template, block, row)
             .map_err(|error| InstrumentError { index: i, error })?;
         let size = book.sizes[i];
         for (o, &x) in out.iter_mut().zip(row.iter()) {
             *o -= size * x;
+        }
+    }
+    Ok(())
+}
+
+/// One instrument's per-unit P&L over `block` (every scenario a copy of `template`, moves from
+/// its joint table): options through the batch kernel, the rest, and any option the kernel
+/// rejects, through [`fill_row`]. The same bits either way.
+fn block_row(
+    instrument: &Instrument,
+    inputs: &PricingInputs,
+    template: &Scenario,
+    block: &ScenarioSet<'_>,
+    row: &mut [f64],
+) -> Result<(), Error> {
+    if matches!(instrument.kind, Kind::Option { .. })
+        && option_row(instrument, inputs, template, block, row).is_ok()
+    {
+        return Ok(());
+    }
+    fill_row(instrument, inputs, block, row)
+}
+
+/// [`fill_row`] of an option over a block of `template` scenarios, through the kernel: per
+/// scenario the forward `F·(1 + move)` and the template's shocked vol, the time after its
+/// step, P&L = value − value at the current inputs (computed by the same revaluer as
+/// [`fill_row`]). A vol shock that does not read the move gives one vol for the block.
+fn option_row(
+    instrument: &Instrument,
+    inputs: &PricingInputs,
+    template: &Scenario,
+    block: &ScenarioSet<'_>,
+    row: &mut [f64],
+) -> Result<(), Error> {
+    let joint = block.joint().ok_or(Error::OutOfRange {
+        what: "scenario block without joint moves",
+        value: 0.0,
+    })?;
+    let column = joint
+        .column(&instrument.underlying)
+        .ok_or(Error::UnknownUnderlying)?;
+    let base = OptionRevaluer::new(instrument, inputs.rate)?.value(
+        inputs.forward,
+        inputs.vol,
+        inputs.time,
+    )?;
+    let batch = OptionBatch::new(instrument, inputs.rate, inputs.time - template.time_step)?;
+    let tenor = block.tenor();
+    let dte_days = inputs.time * 365.0;
+    let shock = |moved: f64| {
+        template.vol_shock.apply_scaled(
+            inputs.vol,
+            moved,
+            || tenor.scale(dte_days),
+            tenor.min_vol_up,
+        )
+    };
+    let constant = match template.vol_shock {
+        VolShock::Rule { .. } => None,
+        _ => Some(shock(0.0)),
+    };
+    let (mut forwards, mut vols) = ([0.0; CHUNK], [0.0; CHUNK]);
+    for (c, out) in row[..joint.len()].chunks_mut(CHUNK).enumerate() {
+        let (start, m) = (c * CHUNK, out.len());
+        for (k, f) in forwards[..m].iter_mut().enumerate() {
+            *f = inputs.forward * (1.0 + joint.get(start + k, column));
+        }
+        let v = match constant {
+            Some(v) => Vols::Constant(v),
+            None => {
+                for (k, v) in vols[..m].iter_mut().enumerate() {
+                    *v = shock(joint.get(start + k, column));
+                }
+                Vols::Each(&vols[..m])
+            }
+        };
+        batch.values(&forwards[..m], v, out)?;
+        let mut finite = true;
+        for x in out.iter_mut() {
+            *x -= base;
+            finite &= x.is_finite();
+        }
+        if !finite {
+            return Err(Error::Overflow {
+                what: "scenario P&L",
+            });
         }
     }
     Ok(())

@@ -9,11 +9,17 @@
 //!
 //! `N` is computed as `erfc(−x/√2)/2` through `libm`, so results are the same bits on every
 //! machine and stay accurate in the far tails.
+//!
+//! [`kernel`] revalues one option over a block of scenarios in a loop that compiles to packed
+//! SIMD, with branch-free ports of the same `libm` algorithms: the same bits as [`value`].
 
 use crate::error::{Error, finite, positive};
 use crate::instrument::{Instrument, Kind, Right, Settlement};
 use crate::market::PricingInputs;
 use core::f64::consts::{FRAC_1_SQRT_2, PI};
+
+mod fdlibm;
+pub mod kernel;
 
 /// Standard normal cumulative distribution function.
 pub fn norm_cdf(x: f64) -> f64 {
