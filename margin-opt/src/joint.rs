@@ -17,7 +17,7 @@ use margin_core::model::Model;
 use margin_core::risk::{Position, RiskArrays};
 use margin_core::statistical::Book;
 use margin_core::time::Timestamp;
-use margin_core::{Error, Instrument};
+use margin_core::{Asset, Error, Instrument};
 use std::fmt;
 
 /// The grid preset the universe of a statistical run is built under (lookups only).
@@ -100,29 +100,45 @@ impl JointEngine {
         portfolio: &Portfolio,
         extra: &[Position],
     ) -> Result<(Margin, VarReport), AccountError> {
-        let mut positions = universe
+        let positions = universe
             .positions(portfolio)
             .map_err(AccountError::Position)?;
-        for order in extra {
-            match positions
-                .iter_mut()
-                .find(|p| p.instrument == order.instrument)
-            {
-                Some(p) => p.size += order.size,
-                None => positions.push(*order),
-            }
-        }
-        let core = |e| AccountError::core(portfolio, e);
-        let mut scratch = Vec::new();
-        margin_positions(
+        let merged = merge(&positions, extra);
+        self.margin_positions(
             arrays,
             universe.model(),
             portfolio.currency,
             portfolio.equity,
-            &positions,
-            &mut scratch,
+            &merged,
         )
-        .map_err(core)?;
+        .map_err(|e| match e {
+            VarError::Input(e) => AccountError::core(portfolio, e),
+            VarError::Position(p) => AccountError::Core {
+                instrument: merged
+                    .get(p.index)
+                    .map(|q| arrays.instruments()[q.instrument]),
+                currency: portfolio.currency,
+                error: p.error,
+            },
+        })
+    }
+
+    /// Margin of an account given as rows of `arrays` (built under `lookup`, the model of its
+    /// scenario set: [`LOOKUP_PRESET`]), with the run's report. The account is validated as a
+    /// grid account first (rows, sizes, currency: [`margin_positions`]), then margined over
+    /// the joint scenarios. Errors: [`VarError::Input`] for a rejected account,
+    /// [`VarError::Position`] (index into `positions`) for a position that cannot be revalued.
+    /// Cost O(scenarios × positions).
+    pub fn margin_positions(
+        &self,
+        arrays: &RiskArrays<'_>,
+        lookup: &Model,
+        currency: Asset,
+        equity: f64,
+        positions: &[Position],
+    ) -> Result<(Margin, VarReport), VarError> {
+        let mut scratch = Vec::new();
+        margin_positions(arrays, lookup, currency, equity, positions, &mut scratch)?;
         let instruments: Vec<Instrument> = positions
             .iter()
             .map(|p| arrays.instruments()[p.instrument])
@@ -137,15 +153,21 @@ impl JointEngine {
             inputs: &inputs,
             sizes: &sizes,
         };
-        var::margin(&book, &self.scenarios, &self.model, portfolio.equity).map_err(|e| match e {
-            VarError::Input(e) => core(e),
-            VarError::Position(p) => AccountError::Core {
-                instrument: instruments.get(p.index).copied(),
-                currency: portfolio.currency,
-                error: p.error,
-            },
-        })
+        var::margin(&book, &self.scenarios, &self.model, equity)
     }
+}
+
+/// `positions` with `extra` added, merged by instrument: an extra position in an instrument
+/// already held adds to its size (which may become 0), any other is appended in order.
+pub fn merge(positions: &[Position], extra: &[Position]) -> Vec<Position> {
+    let mut out = positions.to_vec();
+    for order in extra {
+        match out.iter_mut().find(|p| p.instrument == order.instrument) {
+            Some(p) => p.size += order.size,
+            None => out.push(*order),
+        }
+    }
+    out
 }
 
 /// The lookup preset (infallible: a built-in name).
