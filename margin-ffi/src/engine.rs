@@ -8,6 +8,12 @@
 //! ([`joint::LOOKUP_PRESET`]), which only validate accounts (rows, sizes, currency), plus a
 //! [`JointEngine`] holding the model's joint scenarios, built once from a [`PriceHistory`].
 //! Every margin of such an engine is [`JointEngine::margin_positions`].
+//!
+//! Statistical work (building Monte Carlo scenarios, revaluing a book in every joint
+//! scenario) runs in parallel on a thread pool of the call's own ([`in_own_pool`]), joined
+//! before the call returns: the library leaves no thread running in the C process between
+//! calls. Results do not depend on the thread count (`margin_opt::var` splits the scenarios
+//! into fixed chunks combined in order).
 
 use crate::owned::{BuildError, OwnedArrays};
 use margin_core::account::Margin;
@@ -278,12 +284,31 @@ impl Engine {
         equity: f64,
         positions: &[Position],
     ) -> Result<(Margin, VarReport), Error> {
-        joint
-            .margin_positions(&self.arrays(), &self.model, currency, equity, positions)
-            .map_err(|e| match e {
-                VarError::Input(e) => e,
-                VarError::Position(p) => p.error,
-            })
+        in_own_pool(|| {
+            joint.margin_positions(&self.arrays(), &self.model, currency, equity, positions)
+        })
+        .map_err(|e| match e {
+            VarError::Input(e) => e,
+            VarError::Position(p) => p.error,
+        })
+    }
+}
+
+/// Runs `f` on a rayon thread pool of its own (`RAYON_NUM_THREADS` threads, or one per
+/// core), whose threads are joined before this returns, so no thread outlives the call
+/// (rayon's global pool would live until the process exits). If no thread can be spawned,
+/// `f` runs on rayon's global pool instead. A panic in `f` propagates after the join.
+pub fn in_own_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    let mut slot = Some(f);
+    let scoped = rayon::ThreadPoolBuilder::new().build_scoped(
+        |thread| thread.run(),
+        |pool| pool.install(|| slot.take().map(|f| f())),
+    );
+    match (scoped, slot.take()) {
+        (Ok(Some(r)), _) => r,
+        (_, Some(f)) => f(),
+        // `f` ran (it was taken) yet gave nothing: impossible, `f` returns a value.
+        (_, None) => unreachable!("the closure ran and returned"),
     }
 }
 
