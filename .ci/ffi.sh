@@ -4,7 +4,8 @@
 #  2. builds examples/c (C99) and examples/cpp (C++17) with -Wall -Wextra -Wpedantic -Werror,
 #     runs them under AddressSanitizer + UndefinedBehaviorSanitizer and compares their output
 #     with margin-core bit for bit; runs the C misuse checks; runs both under valgrind
-#     (zero errors, zero leaks) — all as `cargo test -p margin-ffi`;
+#     (zero errors, zero leaks); runs examples/c/statistical.c under the statistical presets
+#     against the CLI's numbers — all as `cargo test -p margin-ffi`;
 #  3. installs the library into a temporary prefix and links the C example with one
 #     pkg-config line, shared and static;
 #  4. prints the C-side benchmark (what-if p50/p99 on a 50-position account, batch accounts/s).

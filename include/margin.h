@@ -32,7 +32,8 @@ typedef enum {
   // An argument is invalid: an enum integer out of range, text that is not UTF-8, a NUL
   // inside a length-delimited string.
   MARGIN_STATUS_INVALID_ARGUMENT = 2,
-  // The market text is malformed JSON/CSV or breaks a rule of its format.
+  // The market or price-history text is malformed JSON/CSV or breaks a rule of its format,
+  // or a history file cannot be read.
   MARGIN_STATUS_BAD_FORMAT = 3,
   // A symbol could not be parsed.
   MARGIN_STATUS_BAD_SYMBOL = 4,
@@ -97,6 +98,12 @@ typedef struct margin_account margin_account;
 // `const margin_engine *` may run concurrently); free it once, from any thread, after the
 // last call that uses it. Accounts keep their engine alive, so accounts may outlive it.
 typedef struct margin_engine margin_engine;
+
+// Daily closes of one or more coins on common dates: the price history a statistical model
+// (`hs-es`, `fhs-es`, `mc-es`, `parametric-var`) builds its joint scenarios from. Immutable;
+// any number of threads may read one. An engine copies what it needs when built, so the
+// history may be freed right after (or reused for the next engine).
+typedef struct margin_history margin_history;
 
 // A model parameter override: a parameter name as the venue names it (e.g. `mm_factor`) and
 // its value.
@@ -220,7 +227,8 @@ typedef struct {
   double free_collateral;
   // Healthy, margin call or liquidation.
   margin_health health;
-  // Index of the scenario that set the requirement (see `margin_engine_scenario`).
+  // Index of the scenario that set the requirement (see `margin_engine_scenario`; on a
+  // statistical engine, the joint scenario of the largest loss).
   size_t worst_scenario;
   // Loss of the worst (aggregated, weighted) scenario cell.
   double worst_loss;
@@ -268,9 +276,58 @@ const char *margin_status_message(int32_t status);
 // Pointers must be NULL or valid for the lengths given.
 margin_status margin_last_error_message(char *buf, size_t len, size_t *out_len);
 
+// Reads a price history from `count` files, each specified as `margin --history` takes it:
+// a wide CSV (`date,BTC,ETH` or `date,btc_close_usd,...`), `COIN=path` (a Yahoo-style OHLC
+// file of that coin, or that coin's column of a wide file), or an OHLC path named
+// `COIN-XXX.csv`. The coins are joined on the dates all files share (at least 2). A file
+// that cannot be read or breaks a rule is `MARGIN_STATUS_BAD_FORMAT`, and
+// `margin_last_error_message` names the file, line and column. On success `*out` owns the
+// history: free it with `margin_history_free`.
+//
+// # Safety
+// Pointers must be NULL or valid for the lengths given; each spec NUL-terminated.
+margin_status margin_history_new_from_files(const char *const *specs,
+                                            size_t count,
+                                            margin_history **out);
+
+// Reads a price history from CSV text in memory (`len` bytes of UTF-8): a wide CSV
+// (`coin` NULL; the header names the coins), or a Yahoo-style OHLC CSV of coin `coin`
+// (e.g. `"BTC"`). Otherwise as `margin_history_new_from_files`.
+//
+// # Safety
+// Pointers must be NULL or valid for the lengths given.
+margin_status margin_history_new_from_csv(const char *csv,
+                                          size_t len,
+                                          const char *coin,
+                                          margin_history **out);
+
+// The number of dates (`*out_dates`) and coins (`*out_coins`) of a history.
+//
+// # Safety
+// Pointers must be NULL or valid.
+margin_status margin_history_size(const margin_history *history,
+                                  size_t *out_dates,
+                                  size_t *out_coins);
+
+// Frees a history. NULL is a no-op. Engines built from it stay valid.
+//
+// # Safety
+// `history` must be NULL or a pointer from a `margin_history_new*` call, freed once.
+void margin_history_free(margin_history *history);
+
+// Whether the preset `model_name` is statistical (`hs-es`, `fhs-es`, `mc-es`,
+// `parametric-var`: its engine needs a price history, `margin_engine_new_*_with_history`)
+// or a grid (`false`: no history). Unknown names are `MARGIN_STATUS_UNKNOWN_PRESET`.
+//
+// # Safety
+// Pointers must be NULL or valid.
+margin_status margin_model_is_statistical(const char *model_name, bool *out);
+
 // Builds an engine from market JSON (`len` bytes of UTF-8; no NUL needed), a model preset
 // name (`deribit-btc`, `deribit-eth`, `span16`, `grid`) and `param_count` overrides. On
-// success `*out` owns the engine: free it with `margin_engine_free`.
+// success `*out` owns the engine: free it with `margin_engine_free`. A statistical preset
+// (`hs-es`, `fhs-es`, `mc-es`, `parametric-var`) needs a price history:
+// `margin_engine_new_from_json_with_history` (here it is `MARGIN_STATUS_INVALID_ARGUMENT`).
 //
 // # Safety
 // Pointers must be NULL or valid for the lengths given.
@@ -303,6 +360,59 @@ margin_status margin_engine_new(const margin_market *market,
                                 const margin_param *params,
                                 size_t param_count,
                                 margin_engine **out);
+
+// `margin_engine_new_from_json` for any model, with a price history: a statistical model
+// (`hs-es`, `fhs-es`, `mc-es`, `parametric-var`) needs one, a grid model takes none (`history`
+// NULL; a history given to a grid model is `MARGIN_STATUS_INVALID_ARGUMENT`, as is a
+// statistical model without one, and `margin_last_error_message` says which). The engine of a
+// statistical model is built as `margin compute --model NAME --history ...` builds its run:
+// rows and risk arrays under the lookup grid preset `deribit-btc` (they only validate
+// accounts: ids, sizes, currency) and the model's joint scenarios, built once from the
+// history (Monte Carlo: the model's `scenarios` draws). The account calls
+// (`margin_account_compute`, `_what_if`, line items, `_scenario_pnl`) and
+// `margin_engine_compute_batch` then margin over the joint scenarios with the numbers of
+// the CLI, bit for bit: each computation revalues every position in every joint scenario
+// (O(scenarios × positions), allocating, spread over the library's worker threads; results
+// do not depend on the thread count), and a what-if is the margin of the account with the
+// order merged in (the same cost, not the O(scenarios) grid shortcut).
+// `margin_engine_scenario_count` counts the joint scenarios, `margin_result.worst_scenario`
+// indexes them, and `margin_engine_scenario` (grid scenarios) is
+// `MARGIN_STATUS_INVALID_ARGUMENT`. The model label is the statistical model's.
+//
+// # Safety
+// Pointers must be NULL or valid for the lengths given.
+margin_status margin_engine_new_from_json_with_history(const char *json,
+                                                       size_t len,
+                                                       const char *model_name,
+                                                       const margin_param *params,
+                                                       size_t param_count,
+                                                       const margin_history *history,
+                                                       margin_engine **out);
+
+// `margin_engine_new_from_deribit_csv` with a price history; otherwise as
+// `margin_engine_new_from_json_with_history`.
+//
+// # Safety
+// Pointers must be NULL or valid for the lengths given.
+margin_status margin_engine_new_from_deribit_csv_with_history(const char *csv,
+                                                              size_t len,
+                                                              const char *model_name,
+                                                              const margin_param *params,
+                                                              size_t param_count,
+                                                              const margin_history *history,
+                                                              margin_engine **out);
+
+// `margin_engine_new` (market as plain arrays) with a price history; otherwise as
+// `margin_engine_new_from_json_with_history`.
+//
+// # Safety
+// Pointers must be NULL or valid for the lengths given.
+margin_status margin_engine_new_with_history(const margin_market *market,
+                                             const char *model_name,
+                                             const margin_param *params,
+                                             size_t param_count,
+                                             const margin_history *history,
+                                             margin_engine **out);
 
 // Frees an engine. NULL is a no-op. Accounts built on it stay valid.
 //
@@ -347,13 +457,15 @@ margin_status margin_engine_model_label(const margin_engine *engine,
                                         size_t len,
                                         size_t *out_len);
 
-// The number of scenarios of the engine's model.
+// The number of scenarios of the engine's model: its grid's, or for a statistical model the
+// number of joint scenarios (the length of `margin_account_scenario_pnl`).
 //
 // # Safety
 // Pointers must be NULL or valid.
 margin_status margin_engine_scenario_count(const margin_engine *engine, size_t *out);
 
-// Scenario `index` of the engine's model.
+// Scenario `index` of the engine's grid model. A statistical model's joint scenarios move
+// every coin at once and do not fit `margin_scenario`: `MARGIN_STATUS_INVALID_ARGUMENT`.
 //
 // # Safety
 // Pointers must be NULL or valid.
@@ -445,7 +557,9 @@ margin_status margin_account_compute(margin_account *account, margin_result *out
 
 // Margin after a hypothetical order of `size` units (negative sells) of instrument `id`,
 // without changing the account: the pre-trade check. Allocation-free and O(scenarios) when
-// the account was computed since its last change (otherwise it computes it first).
+// the account was computed since its last change (otherwise it computes it first). On a
+// statistical engine it is the margin of the account with the order merged in: O(joint
+// scenarios × positions) and allocating (see `margin_engine_new_from_json_with_history`).
 //
 // # Safety
 // Pointers must be NULL or valid.
@@ -475,7 +589,8 @@ margin_status margin_account_line_item(const margin_account *account,
 
 // The account's P&L in every scenario of the last computation (summed over underlyings,
 // account currency), written to `out[0..scenario_count]`; `len` must be at least the
-// scenario count.
+// scenario count (`margin_engine_scenario_count`). On a statistical engine: minus the loss in
+// each joint scenario, in scenario order.
 //
 // # Safety
 // Pointers must be NULL or valid for the lengths given.

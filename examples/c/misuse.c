@@ -250,6 +250,48 @@ int main(void) {
     EXPECT(margin_account_set_engine(account, NULL), MARGIN_STATUS_NULL_POINTER);
     EXPECT(margin_account_set_engine(NULL, engine), MARGIN_STATUS_NULL_POINTER);
 
+    /* Statistical presets: a history is required, a grid takes none; bad histories. */
+    {
+        static const char *HISTORY = "date,BTC\n2026-08-20,76000\n2026-08-21,77000\n";
+        static const char *GAP = "date,BTC\n2026-08-20,76000\n2026-08-22,77000\n";
+        const char *missing[1] = {"/nonexistent/history.csv"};
+        const char *null_spec[1] = {NULL};
+        margin_history *h = NULL, *hsentinel = (margin_history *)&failures;
+        margin_engine *e = sentinel;
+        bool stat = false;
+        size_t dates = 0, coins = 0;
+        EXPECT(margin_history_new_from_files(NULL, 1, &h), MARGIN_STATUS_NULL_POINTER);
+        EXPECT(margin_history_new_from_files(null_spec, 1, &h), MARGIN_STATUS_NULL_POINTER);
+        EXPECT(margin_history_new_from_files(missing, 0, &h), MARGIN_STATUS_INVALID_ARGUMENT);
+        h = hsentinel;
+        EXPECT(margin_history_new_from_files(missing, 1, &h), MARGIN_STATUS_BAD_FORMAT);
+        EXPECT(margin_history_new_from_csv(GAP, strlen(GAP), NULL, &h), MARGIN_STATUS_BAD_FORMAT);
+        EXPECT(margin_history_new_from_csv(HISTORY, strlen(HISTORY), "btc", &h),
+               MARGIN_STATUS_BAD_SYMBOL);
+        TRUE_(h == hsentinel);
+        EXPECT(margin_history_new_from_csv(HISTORY, strlen(HISTORY), NULL, &h), MARGIN_STATUS_OK);
+        EXPECT(margin_history_size(h, &dates, NULL), MARGIN_STATUS_NULL_POINTER);
+        EXPECT(margin_history_size(h, &dates, &coins), MARGIN_STATUS_OK);
+        TRUE_(dates == 2 && coins == 1);
+        EXPECT(margin_model_is_statistical("hs-es", NULL), MARGIN_STATUS_NULL_POINTER);
+        EXPECT(margin_model_is_statistical("no-such-model", &stat), MARGIN_STATUS_UNKNOWN_PRESET);
+        EXPECT(margin_model_is_statistical("hs-es", &stat), MARGIN_STATUS_OK);
+        TRUE_(stat);
+        EXPECT(margin_engine_new_from_json(JSON, strlen(JSON), "hs-es", NULL, 0, &e),
+               MARGIN_STATUS_INVALID_ARGUMENT);
+        EXPECT(margin_engine_new_from_json_with_history(JSON, strlen(JSON), "hs-es", NULL, 0, NULL, &e),
+               MARGIN_STATUS_INVALID_ARGUMENT);
+        EXPECT(margin_engine_new_from_json_with_history(JSON, strlen(JSON), "deribit-btc", NULL, 0, h, &e),
+               MARGIN_STATUS_INVALID_ARGUMENT);
+        /* Two closes give one return: too few for the model's scenarios. */
+        EXPECT(margin_engine_new_from_json_with_history(JSON, strlen(JSON), "hs-es", NULL, 0, h, &e),
+               MARGIN_STATUS_BAD_NUMBER);
+        EXPECT(margin_engine_new_with_history(NULL, "hs-es", NULL, 0, h, &e), MARGIN_STATUS_NULL_POINTER);
+        TRUE_(e == sentinel);
+        margin_history_free(h);
+        margin_history_free(NULL);
+    }
+
     /* An account outlives its engine. */
     margin_engine_free(engine);
     EXPECT(margin_account_what_if(account, id, 1.0, &r), MARGIN_STATUS_OK);

@@ -1,6 +1,11 @@
 //! The account behind a `margin_account` handle: currency, equity and positions on one
 //! engine, plus the per-scenario P&L the last margin run left, which makes a what-if
 //! O(scenarios) and allocation-free.
+//!
+//! On a statistical engine (see [`crate::engine`]) the same calls margin over the joint
+//! scenarios: a computation keeps each joint scenario's loss, and a what-if is the margin of
+//! the account with the order merged in (O(scenarios × positions), allocating), exactly as
+//! `margin whatif --model NAME --history ...` computes it.
 
 use crate::engine::Engine;
 use crate::owned::OwnedAccount;
@@ -24,6 +29,8 @@ pub struct AccountState {
     scratch: Vec<f64>,
     /// The last margin run, if it still matches the positions and equity.
     last: Option<Margin>,
+    /// Statistical engine: every joint scenario's loss from the last run (empty otherwise).
+    losses: Vec<f64>,
 }
 
 impl AccountState {
@@ -39,6 +46,7 @@ impl AccountState {
             account,
             scratch,
             last: None,
+            losses: Vec::new(),
         })
     }
 
@@ -132,6 +140,17 @@ impl AccountState {
         if let Some(ref m) = self.last {
             return Ok(m);
         }
+        if let Some(joint) = self.engine.joint() {
+            let account = self.account.get();
+            let (m, report) = self.engine.joint_margin(
+                joint,
+                account.currency(),
+                account.equity(),
+                account.positions(),
+            )?;
+            self.losses = report.losses;
+            return Ok(self.last.insert(m));
+        }
         let arrays = self.engine.arrays();
         let m = account::margin(
             &arrays,
@@ -150,22 +169,38 @@ impl AccountState {
     /// Margin after a hypothetical order of `size` units of `instrument`; the account is
     /// unchanged. Computes the account first if it changed since the last run; otherwise it
     /// allocates nothing and costs O(scenarios × underlyings + positions).
+    ///
+    /// On a statistical engine: the margin of the positions with the order merged in (O(joint
+    /// scenarios × positions), allocating).
     pub fn what_if(&mut self, instrument: usize, size: f64) -> Result<Margin, Error> {
         self.compute()?;
+        let order = Position { instrument, size };
+        if let Some(joint) = self.engine.joint() {
+            let account = self.account.get();
+            let merged = margin_opt::joint::merge(account.positions(), &[order]);
+            return self
+                .engine
+                .joint_margin(joint, account.currency(), account.equity(), &merged)
+                .map(|(m, _)| m);
+        }
         let arrays = self.engine.arrays();
         account::what_if(
             &arrays,
             self.engine.model(),
             self.account.get(),
             &self.scratch,
-            Position { instrument, size },
+            order,
         )
     }
 
     /// The account's total P&L in each scenario (sum over underlyings) from the last run, in
-    /// the account currency; `None` before a run.
+    /// the account currency; `None` before a run. On a statistical engine: minus the loss of
+    /// joint scenario `s`.
     pub fn scenario_pnl(&self, s: usize) -> Option<f64> {
         self.last.as_ref()?;
+        if self.engine.joint().is_some() {
+            return self.losses.get(s).map(|l| -l);
+        }
         let arrays = self.engine.arrays();
         let n = arrays.scenarios().len();
         let groups = self.account.get().scratch_len(&arrays) / n;

@@ -1,15 +1,30 @@
 //! The engine behind a `margin_engine` handle: one market snapshot, one model, its scenarios
 //! and the risk arrays of every instrument the market can price. Immutable once built, so
 //! one engine serves any number of threads; rebuild it when marks move.
+//!
+//! A statistical model (`hs-es`, `fhs-es`, `mc-es`, `parametric-var`) has no grid: its engine
+//! is built exactly as `margin compute --model NAME --history ...` builds its run
+//! (`margin_opt::joint`): the rows and risk arrays under the lookup grid preset
+//! ([`joint::LOOKUP_PRESET`]), which only validate accounts (rows, sizes, currency), plus a
+//! [`JointEngine`] holding the model's joint scenarios, built once from a [`PriceHistory`].
+//! Every margin of such an engine is [`JointEngine::margin_positions`].
+//!
+//! Statistical work (building Monte Carlo scenarios, revaluing a book in every joint
+//! scenario) runs in parallel on a thread pool of the call's own ([`in_own_pool`]), joined
+//! before the call returns: the library leaves no thread running in the C process between
+//! calls. Results do not depend on the thread count (`margin_opt::var` splits the scenarios
+//! into fixed chunks combined in order).
 
 use crate::owned::{BuildError, OwnedArrays};
 use margin_core::account::Margin;
 use margin_core::io::engine::{Universe, UnpricedInstrument};
 use margin_core::io::market::instrument_order;
-use margin_core::io::{self, FormatError, MarketData};
+use margin_core::io::{self, FormatError, MarketData, PriceHistory};
 use margin_core::model::Model;
 use margin_core::risk::{Position, RiskArrays};
 use margin_core::{Asset, Error, Instrument, Kind, Settlement};
+use margin_opt::joint::{self, JointEngine};
+use margin_opt::var::{VarError, VarParams, VarReport};
 use std::cmp::Ordering;
 use std::path::Path;
 
@@ -20,6 +35,16 @@ pub enum EngineError {
     Format(FormatError),
     /// The model, market or an instrument is invalid.
     Build(BuildError),
+    /// The model and the history do not go together: a statistical model without a history,
+    /// or a history given to a grid model. The text says which.
+    History(String),
+    /// A statistical model's joint scenarios cannot be built from the history.
+    Scenarios {
+        /// `name@version` of the model.
+        model: String,
+        /// Why.
+        error: joint::EngineError,
+    },
 }
 
 impl From<Error> for EngineError {
@@ -47,7 +72,11 @@ pub enum NoRow {
 /// ```
 pub struct Engine {
     arrays: OwnedArrays,
+    /// The model of the arrays' scenario set: the engine's model, or for a statistical model
+    /// the lookup preset ([`joint::LOOKUP_PRESET`]).
     model: Model,
+    /// A statistical model with its joint scenarios, and their count.
+    joint: Option<(JointEngine, usize)>,
     rows: Rows,
     /// `name@version`, with ` (modified)` when a parameter was overridden.
     label: String,
@@ -76,13 +105,45 @@ impl Engine {
     /// priceable. `None` takes the [`Universe`] of the market plus an inverse option per vol
     /// quote (so a market given as bare arrays still has its options): every instrument the
     /// market can price, in its order; those it cannot (expired, no vol) get no row and
-    /// [`Engine::find`] says why.
+    /// [`Engine::find`] says why. A statistical `model` needs `history` (its joint scenarios
+    /// are built from it, and the rows under [`joint::LOOKUP_PRESET`]); a grid model takes none.
     pub fn new(
         market: MarketData,
         instruments: Option<Vec<Instrument>>,
         model: Model,
+        history: Option<&PriceHistory>,
     ) -> Result<Engine, EngineError> {
         model.validate()?;
+        let label = format!(
+            "{}@{}{}",
+            model.name,
+            model.version,
+            if model.modified { " (modified)" } else { "" }
+        );
+        let (model, joint) = match (VarParams::of(&model), history) {
+            (None, None) => (model, None),
+            (None, Some(_)) => {
+                return Err(EngineError::History(format!(
+                    "a price history is read only by the statistical presets (hs-es, fhs-es, \
+                     mc-es, parametric-var); {label} is a grid model: pass a NULL history"
+                )));
+            }
+            (Some(_), None) => {
+                return Err(EngineError::History(format!(
+                    "{label} is statistical: build the engine with a price history \
+                     (margin_history_new_from_files, then margin_engine_new_*_with_history)"
+                )));
+            }
+            (Some(_), Some(history)) => {
+                let engine =
+                    JointEngine::new(model, history).map_err(|error| EngineError::Scenarios {
+                        model: label.clone(),
+                        error,
+                    })?;
+                let count = engine.scenarios().joint()?.len();
+                (joint::lookup_model()?, Some((engine, count)))
+            }
+        };
         let (instruments, rows) = match instruments {
             Some(list) => {
                 let mut index: Vec<(Instrument, usize)> = list.iter().copied().zip(0..).collect();
@@ -111,32 +172,35 @@ impl Engine {
             }
         };
         let arrays = OwnedArrays::build(market, &model, instruments).map_err(EngineError::Build)?;
-        let label = format!(
-            "{}@{}{}",
-            model.name,
-            model.version,
-            if model.modified { " (modified)" } else { "" }
-        );
         Ok(Engine {
             arrays,
             model,
+            joint,
             rows,
             label,
         })
     }
 
     /// Builds the engine from market JSON (the `margin_core::io::market_json` format).
-    pub fn from_json(text: &str, model: Model) -> Result<Engine, EngineError> {
+    pub fn from_json(
+        text: &str,
+        model: Model,
+        history: Option<&PriceHistory>,
+    ) -> Result<Engine, EngineError> {
         let market =
             io::parse_market_json(text, Path::new("<market json>")).map_err(EngineError::Format)?;
-        Engine::new(market, None, model)
+        Engine::new(market, None, model, history)
     }
 
     /// Builds the engine from a Deribit option-chain CSV (`margin_core::io::deribit`).
-    pub fn from_deribit_csv(text: &str, model: Model) -> Result<Engine, EngineError> {
+    pub fn from_deribit_csv(
+        text: &str,
+        model: Model,
+        history: Option<&PriceHistory>,
+    ) -> Result<Engine, EngineError> {
         let market = io::parse_deribit_chain(text, Path::new("<deribit csv>"))
             .map_err(EngineError::Format)?;
-        Engine::new(market, None, model)
+        Engine::new(market, None, model, history)
     }
 
     /// The risk arrays.
@@ -144,9 +208,24 @@ impl Engine {
         self.arrays.get()
     }
 
-    /// The model.
+    /// The model of the risk arrays' scenarios: the engine's grid model, or the lookup preset
+    /// of a statistical engine (whose model is [`Engine::joint`]'s).
     pub fn model(&self) -> &Model {
         &self.model
+    }
+
+    /// The statistical model and its joint scenarios, for an engine built with a history.
+    pub fn joint(&self) -> Option<&JointEngine> {
+        self.joint.as_ref().map(|(j, _)| j)
+    }
+
+    /// The number of scenarios a margin of this engine runs over: the grid's, or the joint
+    /// scenarios of a statistical model.
+    pub fn scenario_count(&self) -> usize {
+        match &self.joint {
+            Some((_, n)) => *n,
+            None => self.arrays.get().scenarios().len(),
+        }
     }
 
     /// The parameter set every result of this engine used: `name@version[ (modified)]`.
@@ -171,7 +250,8 @@ impl Engine {
         self.find(&instrument)
     }
 
-    /// Margin of one account given as positions, computed with `scratch` as working memory.
+    /// Margin of one account given as positions, computed with `scratch` as working memory
+    /// (a grid model; a statistical one allocates its own).
     pub fn margin(
         &self,
         currency: Asset,
@@ -179,6 +259,11 @@ impl Engine {
         positions: &[Position],
         scratch: &mut Vec<f64>,
     ) -> Result<Margin, Error> {
+        if let Some(joint) = self.joint() {
+            return self
+                .joint_margin(joint, currency, equity, positions)
+                .map(|(m, _)| m);
+        }
         io::engine::margin_positions(
             &self.arrays(),
             &self.model,
@@ -188,6 +273,42 @@ impl Engine {
             scratch,
         )
         .map(|(_, margin)| margin)
+    }
+
+    /// Margin of an account over the joint scenarios of `joint` (this engine's), with the
+    /// run's report: the one margin the CLI computes (`JointEngine::margin_positions`).
+    pub fn joint_margin(
+        &self,
+        joint: &JointEngine,
+        currency: Asset,
+        equity: f64,
+        positions: &[Position],
+    ) -> Result<(Margin, VarReport), Error> {
+        in_own_pool(|| {
+            joint.margin_positions(&self.arrays(), &self.model, currency, equity, positions)
+        })
+        .map_err(|e| match e {
+            VarError::Input(e) => e,
+            VarError::Position(p) => p.error,
+        })
+    }
+}
+
+/// Runs `f` on a rayon thread pool of its own (`RAYON_NUM_THREADS` threads, or one per
+/// core), whose threads are joined before this returns, so no thread outlives the call
+/// (rayon's global pool would live until the process exits). If no thread can be spawned,
+/// `f` runs on rayon's global pool instead. A panic in `f` propagates after the join.
+pub fn in_own_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    let mut slot = Some(f);
+    let scoped = rayon::ThreadPoolBuilder::new().build_scoped(
+        |thread| thread.run(),
+        |pool| pool.install(|| slot.take().map(|f| f())),
+    );
+    match (scoped, slot.take()) {
+        (Ok(Some(r)), _) => r,
+        (_, Some(f)) => f(),
+        // `f` ran (it was taken) yet gave nothing: impossible, `f` returns a value.
+        (_, None) => unreachable!("the closure ran and returned"),
     }
 }
 

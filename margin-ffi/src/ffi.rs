@@ -7,7 +7,7 @@ use crate::account::AccountState;
 use crate::engine::{self, Engine};
 use crate::status::{self, Detail, Failure, margin_status};
 use margin_core::account::{self as core_account, Account, MAX_UNDERLYINGS, Margin, Status};
-use margin_core::io::{MarketData, UnderlyingData};
+use margin_core::io::{MarketData, PriceHistory, UnderlyingData};
 use margin_core::market::{Forward, MarketSnapshot, PricingInputs, UnderlyingMarket, VolQuote};
 use margin_core::model::MAX_SCENARIOS;
 use margin_core::pricing;
@@ -20,6 +20,7 @@ use margin_core::{Asset, Error, Instrument, Right, Timestamp};
 use std::ffi::{CStr, c_char};
 use std::mem::MaybeUninit;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr;
 use std::sync::Arc;
 
 /// Runs a body returning `Result<(), Failure>` and turns it, or a panic, into a status; a
@@ -41,6 +42,14 @@ macro_rules! ffi_guard {
 /// last call that uses it. Accounts keep their engine alive, so accounts may outlive it.
 pub struct margin_engine {
     inner: Arc<Engine>,
+}
+
+/// Daily closes of one or more coins on common dates: the price history a statistical model
+/// (`hs-es`, `fhs-es`, `mc-es`, `parametric-var`) builds its joint scenarios from. Immutable;
+/// any number of threads may read one. An engine copies what it needs when built, so the
+/// history may be freed right after (or reused for the next engine).
+pub struct margin_history {
+    inner: PriceHistory,
 }
 
 /// An account (currency, equity, positions) on one engine. Thread safety: may move between
@@ -193,7 +202,8 @@ pub struct margin_result {
     pub free_collateral: f64,
     /// Healthy, margin call or liquidation.
     pub health: margin_health,
-    /// Index of the scenario that set the requirement (see `margin_engine_scenario`).
+    /// Index of the scenario that set the requirement (see `margin_engine_scenario`; on a
+    /// statistical engine, the joint scenario of the largest loss).
     pub worst_scenario: usize,
     /// Loss of the worst (aggregated, weighted) scenario cell.
     pub worst_loss: f64,
@@ -458,13 +468,15 @@ unsafe fn publish_engine(
 /// engine from the text and the model.
 ///
 /// SAFETY: pointers as the public functions document.
+#[allow(clippy::too_many_arguments)]
 unsafe fn engine_from_text(
-    parse: fn(&str, margin_core::model::Model) -> Result<Engine, engine::EngineError>,
+    parse: Parse,
     text: *const c_char,
     len: usize,
     model_name: *const c_char,
     params: *const margin_param,
     param_count: usize,
+    history: *const margin_history,
     out: *mut *mut margin_engine,
 ) -> margin_status {
     ffi_guard!({
@@ -472,10 +484,19 @@ unsafe fn engine_from_text(
         let text = unsafe { text_len(text, len) }?;
         // SAFETY: the caller's contract.
         let model = unsafe { model(model_name, params, param_count) }?;
+        // SAFETY: the caller's contract (NULL is no history).
+        let history = unsafe { history.as_ref() }.map(|h| &h.inner);
         // SAFETY: the caller's contract.
-        unsafe { publish_engine(parse(text, model), out) }
+        unsafe { publish_engine(parse(text, model, history), out) }
     })
 }
+
+/// An engine constructor from market text.
+type Parse = fn(
+    &str,
+    margin_core::model::Model,
+    Option<&PriceHistory>,
+) -> Result<Engine, engine::EngineError>;
 
 // ---------------------------------------------------------------------------------------
 // Version and status.
@@ -527,11 +548,145 @@ pub unsafe extern "C" fn margin_last_error_message(
 }
 
 // ---------------------------------------------------------------------------------------
+// Price history (statistical models).
+
+/// Reads a price history from `count` files, each specified as `margin --history` takes it:
+/// a wide CSV (`date,BTC,ETH` or `date,btc_close_usd,...`), `COIN=path` (a Yahoo-style OHLC
+/// file of that coin, or that coin's column of a wide file), or an OHLC path named
+/// `COIN-XXX.csv`. The coins are joined on the dates all files share (at least 2). A file
+/// that cannot be read or breaks a rule is `MARGIN_STATUS_BAD_FORMAT`, and
+/// `margin_last_error_message` names the file, line and column. On success `*out` owns the
+/// history: free it with `margin_history_free`.
+///
+/// # Safety
+/// Pointers must be NULL or valid for the lengths given; each spec NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn margin_history_new_from_files(
+    specs: *const *const c_char,
+    count: usize,
+    out: *mut *mut margin_history,
+) -> margin_status {
+    ffi_guard!({
+        // SAFETY: the caller's contract.
+        let (raw, out) = unsafe { (slice(specs, count)?, out_arg(out)?) };
+        if raw.is_empty() {
+            return Err(Failure {
+                status: margin_status::InvalidArgument,
+                detail: Detail::Text("no history file given".to_string()),
+            });
+        }
+        let mut list = Vec::new();
+        for &s in raw {
+            // SAFETY: the caller's contract.
+            list.push(unsafe { text(s) }?.to_string());
+        }
+        let inner = PriceHistory::load(&list).map_err(format_failure)?;
+        out.write(Box::into_raw(Box::new(margin_history { inner })));
+        Ok(())
+    })
+}
+
+/// Reads a price history from CSV text in memory (`len` bytes of UTF-8): a wide CSV
+/// (`coin` NULL; the header names the coins), or a Yahoo-style OHLC CSV of coin `coin`
+/// (e.g. `"BTC"`). Otherwise as `margin_history_new_from_files`.
+///
+/// # Safety
+/// Pointers must be NULL or valid for the lengths given.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn margin_history_new_from_csv(
+    csv: *const c_char,
+    len: usize,
+    coin: *const c_char,
+    out: *mut *mut margin_history,
+) -> margin_status {
+    ffi_guard!({
+        // SAFETY: the caller's contract.
+        let (csv, out) = unsafe { (text_len(csv, len)?, out_arg(out)?) };
+        let coin = if coin.is_null() {
+            None
+        } else {
+            // SAFETY: the caller's contract.
+            Some(asset(unsafe { text(coin) }?)?)
+        };
+        let inner =
+            margin_core::io::parse_history_csv(csv, std::path::Path::new("<history csv>"), coin)
+                .map_err(format_failure)?;
+        out.write(Box::into_raw(Box::new(margin_history { inner })));
+        Ok(())
+    })
+}
+
+/// The number of dates (`*out_dates`) and coins (`*out_coins`) of a history.
+///
+/// # Safety
+/// Pointers must be NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn margin_history_size(
+    history: *const margin_history,
+    out_dates: *mut usize,
+    out_coins: *mut usize,
+) -> margin_status {
+    ffi_guard!({
+        // SAFETY: the caller's contract.
+        let (h, dates, coins) =
+            unsafe { (arg(history)?, out_arg(out_dates)?, out_arg(out_coins)?) };
+        dates.write(h.inner.len());
+        coins.write(h.inner.coins().len());
+        Ok(())
+    })
+}
+
+/// Frees a history. NULL is a no-op. Engines built from it stay valid.
+///
+/// # Safety
+/// `history` must be NULL or a pointer from a `margin_history_new*` call, freed once.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn margin_history_free(history: *mut margin_history) {
+    let _ = ffi_guard!({
+        if !history.is_null() {
+            // SAFETY: the caller's contract: the pointer came from `Box::into_raw`.
+            drop(unsafe { Box::from_raw(history) });
+        }
+        Ok(())
+    });
+}
+
+/// A format error as a failure with its file, line and column.
+fn format_failure(e: margin_core::io::FormatError) -> Failure {
+    Failure {
+        status: margin_status::BadFormat,
+        detail: Detail::Text(e.to_string()),
+    }
+}
+
+/// Whether the preset `model_name` is statistical (`hs-es`, `fhs-es`, `mc-es`,
+/// `parametric-var`: its engine needs a price history, `margin_engine_new_*_with_history`)
+/// or a grid (`false`: no history). Unknown names are `MARGIN_STATUS_UNKNOWN_PRESET`.
+///
+/// # Safety
+/// Pointers must be NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn margin_model_is_statistical(
+    model_name: *const c_char,
+    out: *mut bool,
+) -> margin_status {
+    ffi_guard!({
+        // SAFETY: the caller's contract.
+        let (name, out) = unsafe { (text(model_name)?, out_arg(out)?) };
+        let model = margin_core::model::Model::preset(name)?;
+        out.write(margin_opt::var::VarParams::of(&model).is_some());
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------------
 // Engine.
 
 /// Builds an engine from market JSON (`len` bytes of UTF-8; no NUL needed), a model preset
 /// name (`deribit-btc`, `deribit-eth`, `span16`, `grid`) and `param_count` overrides. On
-/// success `*out` owns the engine: free it with `margin_engine_free`.
+/// success `*out` owns the engine: free it with `margin_engine_free`. A statistical preset
+/// (`hs-es`, `fhs-es`, `mc-es`, `parametric-var`) needs a price history:
+/// `margin_engine_new_from_json_with_history` (here it is `MARGIN_STATUS_INVALID_ARGUMENT`).
 ///
 /// # Safety
 /// Pointers must be NULL or valid for the lengths given.
@@ -553,6 +708,7 @@ pub unsafe extern "C" fn margin_engine_new_from_json(
             model_name,
             params,
             param_count,
+            ptr::null(),
             out,
         )
     }
@@ -581,6 +737,7 @@ pub unsafe extern "C" fn margin_engine_new_from_deribit_csv(
             model_name,
             params,
             param_count,
+            ptr::null(),
             out,
         )
     }
@@ -597,6 +754,114 @@ pub unsafe extern "C" fn margin_engine_new(
     model_name: *const c_char,
     params: *const margin_param,
     param_count: usize,
+    out: *mut *mut margin_engine,
+) -> margin_status {
+    // SAFETY: the caller's contract.
+    unsafe { engine_from_arrays(market, model_name, params, param_count, ptr::null(), out) }
+}
+
+/// `margin_engine_new_from_json` for any model, with a price history: a statistical model
+/// (`hs-es`, `fhs-es`, `mc-es`, `parametric-var`) needs one, a grid model takes none (`history`
+/// NULL; a history given to a grid model is `MARGIN_STATUS_INVALID_ARGUMENT`, as is a
+/// statistical model without one, and `margin_last_error_message` says which). The engine of a
+/// statistical model is built as `margin compute --model NAME --history ...` builds its run:
+/// rows and risk arrays under the lookup grid preset `deribit-btc` (they only validate
+/// accounts: ids, sizes, currency) and the model's joint scenarios, built once from the
+/// history (Monte Carlo: the model's `scenarios` draws). The account calls
+/// (`margin_account_compute`, `_what_if`, line items, `_scenario_pnl`) and
+/// `margin_engine_compute_batch` then margin over the joint scenarios with the numbers of
+/// the CLI, bit for bit: each computation revalues every position in every joint scenario
+/// (O(scenarios × positions), allocating, spread over the library's worker threads; results
+/// do not depend on the thread count), and a what-if is the margin of the account with the
+/// order merged in (the same cost, not the O(scenarios) grid shortcut).
+/// `margin_engine_scenario_count` counts the joint scenarios, `margin_result.worst_scenario`
+/// indexes them, and `margin_engine_scenario` (grid scenarios) is
+/// `MARGIN_STATUS_INVALID_ARGUMENT`. The model label is the statistical model's.
+///
+/// # Safety
+/// Pointers must be NULL or valid for the lengths given.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn margin_engine_new_from_json_with_history(
+    json: *const c_char,
+    len: usize,
+    model_name: *const c_char,
+    params: *const margin_param,
+    param_count: usize,
+    history: *const margin_history,
+    out: *mut *mut margin_engine,
+) -> margin_status {
+    // SAFETY: the caller's contract.
+    unsafe {
+        engine_from_text(
+            Engine::from_json,
+            json,
+            len,
+            model_name,
+            params,
+            param_count,
+            history,
+            out,
+        )
+    }
+}
+
+/// `margin_engine_new_from_deribit_csv` with a price history; otherwise as
+/// `margin_engine_new_from_json_with_history`.
+///
+/// # Safety
+/// Pointers must be NULL or valid for the lengths given.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn margin_engine_new_from_deribit_csv_with_history(
+    csv: *const c_char,
+    len: usize,
+    model_name: *const c_char,
+    params: *const margin_param,
+    param_count: usize,
+    history: *const margin_history,
+    out: *mut *mut margin_engine,
+) -> margin_status {
+    // SAFETY: the caller's contract.
+    unsafe {
+        engine_from_text(
+            Engine::from_deribit_csv,
+            csv,
+            len,
+            model_name,
+            params,
+            param_count,
+            history,
+            out,
+        )
+    }
+}
+
+/// `margin_engine_new` (market as plain arrays) with a price history; otherwise as
+/// `margin_engine_new_from_json_with_history`.
+///
+/// # Safety
+/// Pointers must be NULL or valid for the lengths given.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn margin_engine_new_with_history(
+    market: *const margin_market,
+    model_name: *const c_char,
+    params: *const margin_param,
+    param_count: usize,
+    history: *const margin_history,
+    out: *mut *mut margin_engine,
+) -> margin_status {
+    // SAFETY: the caller's contract.
+    unsafe { engine_from_arrays(market, model_name, params, param_count, history, out) }
+}
+
+/// The body of `margin_engine_new` and `margin_engine_new_with_history`.
+///
+/// SAFETY: pointers as the public functions document.
+unsafe fn engine_from_arrays(
+    market: *const margin_market,
+    model_name: *const c_char,
+    params: *const margin_param,
+    param_count: usize,
+    history: *const margin_history,
     out: *mut *mut margin_engine,
 ) -> margin_status {
     ffi_guard!({
@@ -647,8 +912,10 @@ pub unsafe extern "C" fn margin_engine_new(
             })?;
         // SAFETY: the caller's contract.
         let model = unsafe { model(model_name, params, param_count) }?;
+        // SAFETY: the caller's contract (NULL is no history).
+        let history = unsafe { history.as_ref() }.map(|h| &h.inner);
         // SAFETY: the caller's contract.
-        unsafe { publish_engine(Engine::new(data, instruments, model), out) }
+        unsafe { publish_engine(Engine::new(data, instruments, model, history), out) }
     })
 }
 
@@ -750,7 +1017,8 @@ pub unsafe extern "C" fn margin_engine_model_label(
     })
 }
 
-/// The number of scenarios of the engine's model.
+/// The number of scenarios of the engine's model: its grid's, or for a statistical model the
+/// number of joint scenarios (the length of `margin_account_scenario_pnl`).
 ///
 /// # Safety
 /// Pointers must be NULL or valid.
@@ -762,12 +1030,13 @@ pub unsafe extern "C" fn margin_engine_scenario_count(
     ffi_guard!({
         // SAFETY: the caller's contract.
         let (e, out) = unsafe { (arg(engine)?, out_arg(out)?) };
-        out.write(e.inner.arrays().scenarios().len());
+        out.write(e.inner.scenario_count());
         Ok(())
     })
 }
 
-/// Scenario `index` of the engine's model.
+/// Scenario `index` of the engine's grid model. A statistical model's joint scenarios move
+/// every coin at once and do not fit `margin_scenario`: `MARGIN_STATUS_INVALID_ARGUMENT`.
 ///
 /// # Safety
 /// Pointers must be NULL or valid.
@@ -780,6 +1049,17 @@ pub unsafe extern "C" fn margin_engine_scenario(
     ffi_guard!({
         // SAFETY: the caller's contract.
         let (e, out) = unsafe { (arg(engine)?, out_arg(out)?) };
+        if e.inner.joint().is_some() {
+            return Err(Failure {
+                status: margin_status::InvalidArgument,
+                detail: Detail::Text(format!(
+                    "{} is statistical: its {} joint scenarios move every coin at once, not \
+                     one grid move (margin_account_scenario_pnl gives the P&L in each)",
+                    e.inner.label(),
+                    e.inner.scenario_count()
+                )),
+            });
+        }
         let arrays = e.inner.arrays();
         let s = arrays
             .scenarios()
@@ -1045,7 +1325,9 @@ pub unsafe extern "C" fn margin_account_compute(
 
 /// Margin after a hypothetical order of `size` units (negative sells) of instrument `id`,
 /// without changing the account: the pre-trade check. Allocation-free and O(scenarios) when
-/// the account was computed since its last change (otherwise it computes it first).
+/// the account was computed since its last change (otherwise it computes it first). On a
+/// statistical engine it is the margin of the account with the order merged in: O(joint
+/// scenarios × positions) and allocating (see `margin_engine_new_from_json_with_history`).
 ///
 /// # Safety
 /// Pointers must be NULL or valid.
@@ -1114,7 +1396,8 @@ pub unsafe extern "C" fn margin_account_line_item(
 
 /// The account's P&L in every scenario of the last computation (summed over underlyings,
 /// account currency), written to `out[0..scenario_count]`; `len` must be at least the
-/// scenario count.
+/// scenario count (`margin_engine_scenario_count`). On a statistical engine: minus the loss in
+/// each joint scenario, in scenario order.
 ///
 /// # Safety
 /// Pointers must be NULL or valid for the lengths given.
@@ -1129,7 +1412,7 @@ pub unsafe extern "C" fn margin_account_scenario_pnl(
         // SAFETY: the caller's contract.
         let (a, count) = unsafe { (arg(account)?, out_arg(out_count)?) };
         a.inner.last().ok_or(margin_status::NotComputed)?;
-        let n = a.inner.engine().arrays().scenarios().len();
+        let n = a.inner.engine().scenario_count();
         // SAFETY: the caller's contract.
         let out = unsafe { slice_out(out, len) }?;
         let out = out.get_mut(..n).ok_or(margin_status::Capacity)?;
@@ -1286,6 +1569,16 @@ pub unsafe extern "C" fn margin_noalloc_margin(
         let mut model = margin_core::model::Model::preset(name)?;
         for p in raw_params {
             model.set(unsafe { text(p.name) }?, p.value)?;
+        }
+        if margin_opt::var::VarParams::of(&model).is_some() {
+            return Err(Failure {
+                status: margin_status::InvalidArgument,
+                detail: Detail::Static(
+                    "a statistical model (hs-es, fhs-es, mc-es, parametric-var) takes its joint \
+                     scenarios from a price history: use an engine built with \
+                     margin_engine_new_*_with_history",
+                ),
+            });
         }
         let full = || margin_status::Capacity;
 

@@ -3,7 +3,9 @@
 //! A C ABI over the margin engine, for matching engines and clearing systems written in C
 //! and C++. The header `include/margin.h` is generated from this crate by cbindgen.
 //!
-//! * [`engine`]: an immutable engine (market, model, scenarios, risk arrays), shared by threads.
+//! * [`engine`]: an immutable engine (market, model, scenarios, risk arrays), shared by threads;
+//!   under a statistical preset it also holds the joint scenarios built from a price history
+//!   (`margin_opt::joint`).
 //! * [`account`]: an account on an engine, with the cached scenario P&L that makes a what-if
 //!   O(scenarios) and allocation-free.
 //! * [`status`]: the status codes every fallible function returns.

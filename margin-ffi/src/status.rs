@@ -4,6 +4,8 @@ use crate::engine::{EngineError, NoRow};
 use crate::owned::BuildError;
 use margin_core::Error;
 use margin_core::io::engine::UnpricedInstrument;
+use margin_opt::joint;
+use margin_opt::var::VarError;
 use std::ffi::CStr;
 
 /// The result of a C call. `MARGIN_STATUS_OK` is 0; every other value is an error and means
@@ -19,7 +21,8 @@ pub enum margin_status {
     /// An argument is invalid: an enum integer out of range, text that is not UTF-8, a NUL
     /// inside a length-delimited string.
     InvalidArgument = 2,
-    /// The market text is malformed JSON/CSV or breaks a rule of its format.
+    /// The market or price-history text is malformed JSON/CSV or breaks a rule of its format,
+    /// or a history file cannot be read.
     BadFormat = 3,
     /// A symbol could not be parsed.
     BadSymbol = 4,
@@ -100,7 +103,9 @@ impl margin_status {
             InvalidArgument => {
                 c"invalid argument (enum value out of range, or text that is not UTF-8)"
             }
-            BadFormat => c"market text is malformed or breaks a rule of its format",
+            BadFormat => {
+                c"market or history text is malformed, unreadable, or breaks a rule of its format"
+            }
             BadSymbol => c"invalid instrument symbol",
             BadTime => c"invalid or out-of-range time",
             BadNumber => c"a number is not finite, not positive, or out of range",
@@ -110,7 +115,10 @@ impl margin_status {
             Duplicate => c"a key that must be unique appears twice",
             Capacity => c"a capacity is exceeded (buffer too small or too many entries)",
             Overflow => c"a computation overflowed",
-            UnknownPreset => c"unknown model preset (deribit-btc, deribit-eth, span16, grid)",
+            UnknownPreset => {
+                c"unknown model preset (deribit-btc, deribit-eth, span16, grid; with a price \
+                  history: hs-es, fhs-es, mc-es, parametric-var)"
+            }
             UnknownParameter => c"unknown model parameter",
             BadSize => c"position size is not finite or exceeds 1e9 units",
             UnknownInstrument => c"instrument id or symbol unknown to the engine",
@@ -166,6 +174,12 @@ impl From<EngineError> for margin_status {
         match e {
             EngineError::Format(_) => margin_status::BadFormat,
             EngineError::Build(e) => e.into(),
+            EngineError::History(_) => margin_status::InvalidArgument,
+            EngineError::Scenarios { error, .. } => match error {
+                joint::EngineError::NotStatistical => margin_status::InvalidArgument,
+                joint::EngineError::Scenarios(VarError::Input(e)) => e.into(),
+                joint::EngineError::Scenarios(VarError::Position(p)) => p.error.into(),
+            },
         }
     }
 }
@@ -190,6 +204,8 @@ pub enum Detail {
     Core(Error),
     /// A formatted message (format errors name the JSON path or CSV line).
     Text(String),
+    /// A fixed message (for paths that must not allocate).
+    Static(&'static str),
     /// An instrument the market cannot price, with the reason.
     Unpriced(UnpricedInstrument),
 }
@@ -217,6 +233,7 @@ pub fn last_error_message() -> Option<String> {
                 Detail::None => head.into_owned(),
                 Detail::Core(e) => format!("{head}: {e}"),
                 Detail::Text(t) => format!("{head}: {t}"),
+                Detail::Static(t) => format!("{head}: {t}"),
                 Detail::Unpriced(u) => format!("{head}: {u}"),
             }
         })
@@ -247,6 +264,8 @@ impl From<EngineError> for Failure {
             EngineError::Format(f) => Detail::Text(f.to_string()),
             EngineError::Build(BuildError::Core(c)) => Detail::Core(*c),
             EngineError::Build(BuildError::Instrument(i)) => Detail::Text(i.to_string()),
+            EngineError::History(t) => Detail::Text(t.clone()),
+            EngineError::Scenarios { model, error } => Detail::Text(format!("{model}: {error}")),
         };
         Failure {
             status: e.into(),

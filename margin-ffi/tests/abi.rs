@@ -932,3 +932,361 @@ fn non_finite_margins_are_overflow_not_ok() {
         margin_engine_free(e);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Statistical presets through the C ABI.
+
+const HISTORY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../data/btc-eth-daily/btc_eth_daily_close_aligned.csv"
+);
+
+fn history_from_files(specs: &[&str]) -> Result<*mut margin_history, margin_status> {
+    let owned: Vec<CString> = specs.iter().map(|s| CString::new(*s).unwrap()).collect();
+    let ptrs: Vec<*const c_char> = owned.iter().map(|s| s.as_ptr()).collect();
+    let mut h = ptr::null_mut();
+    // SAFETY: valid pointers and lengths.
+    let status = unsafe { margin_history_new_from_files(ptrs.as_ptr(), ptrs.len(), &mut h) };
+    if status == margin_status::Ok {
+        Ok(h)
+    } else {
+        Err(status)
+    }
+}
+
+/// An engine over the bundled chain under `model`, with `history` (may be NULL).
+fn stat_engine(
+    model: &str,
+    history: *const margin_history,
+) -> Result<*mut margin_engine, margin_status> {
+    let text = std::fs::read_to_string(CHAIN).unwrap();
+    let name = CString::new(model).unwrap();
+    let mut e = ptr::null_mut();
+    // SAFETY: valid pointers and lengths.
+    let status = unsafe {
+        margin_engine_new_from_deribit_csv_with_history(
+            text.as_ptr().cast(),
+            text.len(),
+            name.as_ptr(),
+            ptr::null(),
+            0,
+            history,
+            &mut e,
+        )
+    };
+    if status == margin_status::Ok {
+        Ok(e)
+    } else {
+        Err(status)
+    }
+}
+
+/// What `margin compute/whatif --model MODEL --history HISTORY --market CHAIN` computes for
+/// the SYMBOLS × SIZES account (equity 3 BTC) with `order` merged in: the CLI's route
+/// (`MarketArgs::model_and_engine`, `common::universe`, `JointEngine::margin`), in Rust.
+fn cli_margin(
+    model: &str,
+    order: Option<(&str, f64)>,
+) -> (margin_core::account::Margin, margin_opt::var::VarReport) {
+    use margin_core::Instrument;
+    use margin_core::io::engine::{RiskBuffers, Universe};
+    use margin_core::io::{MarketOptions, Portfolio, PriceHistory, read_market_with};
+    use margin_opt::joint::{JointEngine, lookup_model};
+    let market = read_market_with(Path::new(CHAIN), MarketOptions::default()).unwrap();
+    let history = PriceHistory::load(&[HISTORY.to_string()]).unwrap();
+    let joint =
+        JointEngine::new(margin_core::model::Model::preset(model).unwrap(), &history).unwrap();
+    let portfolio = Portfolio {
+        account: "abi".to_string(),
+        currency: margin_core::Asset::new("BTC").unwrap(),
+        equity: 3.0,
+        positions: SYMBOLS
+            .iter()
+            .zip(SIZES)
+            .map(|(s, size)| margin_core::io::portfolio::Position {
+                instrument: Instrument::parse(s).unwrap(),
+                size,
+            })
+            .collect(),
+    };
+    let mut extra: Vec<Instrument> = portfolio.positions.iter().map(|p| p.instrument).collect();
+    extra.extend(order.map(|(s, _)| Instrument::parse(s).unwrap()));
+    let views = market.views();
+    let snapshot = market.snapshot(&views).unwrap();
+    let universe = Universe::new(&market, &snapshot, lookup_model().unwrap(), &extra).unwrap();
+    let mut buffers = RiskBuffers::new(&universe);
+    let arrays = universe.build(snapshot, &mut buffers).unwrap();
+    let orders: Vec<margin_core::risk::Position> = order
+        .iter()
+        .map(|(s, size)| margin_core::risk::Position {
+            instrument: universe.find(&Instrument::parse(s).unwrap()).unwrap(),
+            size: *size,
+        })
+        .collect();
+    joint
+        .margin(&universe, &arrays, &portfolio, &orders)
+        .unwrap()
+}
+
+fn assert_same(got: &margin_result, want: &margin_core::account::Margin) {
+    assert_eq!(got.initial_margin.to_bits(), want.initial.to_bits());
+    assert_eq!(got.maintenance_margin.to_bits(), want.maintenance.to_bits());
+    assert_eq!(got.equity.to_bits(), want.equity.to_bits());
+    assert_eq!(
+        got.free_collateral.to_bits(),
+        want.free_collateral.to_bits()
+    );
+    assert_eq!(
+        got.margin_ratio.to_bits(),
+        want.margin_ratio.unwrap_or(0.0).to_bits()
+    );
+    assert_eq!(got.worst_scenario, want.worst.index);
+    assert_eq!(got.worst_loss.to_bits(), want.worst.loss.to_bits());
+}
+
+#[test]
+fn statistical_presets_equal_the_cli_bit_for_bit() {
+    let history = history_from_files(&[HISTORY]).unwrap();
+    let (mut dates, mut coins) = (0, 0);
+    // SAFETY: valid pointers.
+    ok(unsafe { margin_history_size(history, &mut dates, &mut coins) });
+    assert_eq!((dates, coins), (2391, 2));
+    for model in ["hs-es", "fhs-es", "mc-es", "parametric-var"] {
+        let e = stat_engine(model, history).unwrap();
+        let (a, r) = account(e);
+        let (want, report) = cli_margin(model, None);
+        assert!(want.initial > 0.0, "{model}");
+        assert_same(&r, &want);
+
+        // Line items, label.
+        let mut n_items = 0;
+        // SAFETY: valid pointers.
+        ok(unsafe { margin_account_line_item_count(a, &mut n_items) });
+        assert_eq!(n_items, want.components.len());
+        for (k, c) in want.components.iter().enumerate() {
+            let mut buf = [0 as c_char; 64];
+            let (mut len, mut value) = (0, f64::NAN);
+            // SAFETY: valid pointers and lengths.
+            ok(unsafe {
+                margin_account_line_item(a, k, buf.as_mut_ptr(), buf.len(), &mut len, &mut value)
+            });
+            // SAFETY: the call wrote a NUL-terminated name.
+            let name = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
+            assert_eq!(name.to_str().unwrap(), c.name);
+            assert_eq!(value.to_bits(), c.value.to_bits(), "{model} {}", c.name);
+        }
+        let mut buf = [0 as c_char; 64];
+        let mut len = 0;
+        // SAFETY: valid pointers and lengths.
+        ok(unsafe { margin_engine_model_label(e, buf.as_mut_ptr(), buf.len(), &mut len) });
+        // SAFETY: the call wrote a NUL-terminated label.
+        let label = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
+        assert!(
+            label.to_str().unwrap().starts_with(&format!("{model}@")),
+            "{label:?}"
+        );
+
+        // Scenarios: the joint ones, and the account's P&L in each is minus its loss.
+        let mut n = 0;
+        // SAFETY: valid pointers.
+        ok(unsafe { margin_engine_scenario_count(e, &mut n) });
+        assert_eq!(n, report.losses.len(), "{model}");
+        let mut pnl = vec![f64::NAN; n];
+        let mut written = 0;
+        // SAFETY: valid pointers and lengths.
+        ok(unsafe { margin_account_scenario_pnl(a, pnl.as_mut_ptr(), n, &mut written) });
+        assert_eq!(written, n);
+        for (p, l) in pnl.iter().zip(&report.losses) {
+            assert_eq!(p.to_bits(), (-l).to_bits());
+        }
+        if model != "parametric-var" {
+            assert_eq!(-pnl[r.worst_scenario], r.worst_loss);
+        }
+        // SAFETY: valid pointers and lengths.
+        assert_eq!(
+            unsafe { margin_account_scenario_pnl(a, pnl.as_mut_ptr(), n - 1, &mut written) },
+            margin_status::Capacity
+        );
+        let mut sc = margin_scenario {
+            price_move: 0.0,
+            delta_one_move: 0.0,
+            vol_shock: 0.0,
+            time_step: 0.0,
+            weight: 0.0,
+            extended: false,
+        };
+        // SAFETY: valid pointers.
+        let s = unsafe { margin_engine_scenario(e, 0, &mut sc) };
+        assert_eq!(s, margin_status::InvalidArgument);
+        assert!(last_error().contains("joint scenarios"), "{}", last_error());
+
+        // What-if = the CLI's `whatif` (the account with the order merged), held or new.
+        for order in [("BTC-25SEP26-70000-C", 0.5), ("BTC-25DEC26-80000-P", -1.0)] {
+            let mut w = zero();
+            // SAFETY: valid pointers.
+            ok(unsafe { margin_account_what_if(a, id(e, order.0), order.1, &mut w) });
+            assert_same(&w, &cli_margin(model, Some(order)).0);
+        }
+        let mut again = zero();
+        // SAFETY: valid pointers.
+        ok(unsafe { margin_account_compute(a, &mut again) });
+        assert_eq!(again, r, "what-if changed the account");
+
+        // Batch.
+        let positions: Vec<margin_position> = SYMBOLS
+            .iter()
+            .zip(SIZES)
+            .map(|(s, size)| margin_position {
+                instrument: id(e, s),
+                size,
+            })
+            .collect();
+        let accounts = [margin_batch_account {
+            currency: c"BTC".as_ptr(),
+            equity: 3.0,
+            positions: positions.as_ptr(),
+            position_count: positions.len(),
+        }; 2];
+        let mut results = [zero(); 2];
+        let mut statuses = [margin_status::Panic; 2];
+        // SAFETY: valid pointers and lengths.
+        ok(unsafe {
+            margin_engine_compute_batch(
+                e,
+                accounts.as_ptr(),
+                2,
+                results.as_mut_ptr(),
+                statuses.as_mut_ptr(),
+            )
+        });
+        assert_eq!(statuses, [margin_status::Ok; 2]);
+        assert!(results.iter().all(|x| *x == r), "{model}");
+        // SAFETY: handles from this test, freed once.
+        unsafe {
+            margin_account_free(a);
+            margin_engine_free(e);
+        }
+    }
+    // SAFETY: handle from this test, freed once.
+    unsafe { margin_history_free(history) };
+}
+
+#[test]
+fn statistical_models_need_a_history_and_grids_refuse_one() {
+    let history = history_from_files(&[HISTORY]).unwrap();
+    // A statistical preset without a history, through every constructor.
+    assert_eq!(
+        stat_engine("hs-es", ptr::null()).unwrap_err(),
+        margin_status::InvalidArgument
+    );
+    assert!(last_error().contains("hs-es@"), "{}", last_error());
+    assert!(last_error().contains("with_history"), "{}", last_error());
+    let text = std::fs::read_to_string(CHAIN).unwrap();
+    let mut e = ptr::null_mut();
+    // SAFETY: valid pointers and lengths.
+    let s = unsafe {
+        margin_engine_new_from_deribit_csv(
+            text.as_ptr().cast(),
+            text.len(),
+            c"mc-es".as_ptr(),
+            ptr::null(),
+            0,
+            &mut e,
+        )
+    };
+    assert_eq!(s, margin_status::InvalidArgument);
+    assert!(e.is_null(), "output written on failure");
+    // A grid preset with a history.
+    assert_eq!(
+        stat_engine("deribit-btc", history).unwrap_err(),
+        margin_status::InvalidArgument
+    );
+    assert!(last_error().contains("grid model"), "{}", last_error());
+    // The allocation-free call has no history: a statistical preset is a clear status.
+    let mut out = zero();
+    let market = margin_market {
+        valuation_time_ms: 0,
+        underlyings: ptr::null(),
+        underlying_count: 0,
+        symbols: ptr::null(),
+        symbol_count: 0,
+    };
+    // SAFETY: valid pointers and lengths.
+    let s = unsafe {
+        margin_noalloc_margin(
+            &market,
+            c"hs-es".as_ptr(),
+            ptr::null(),
+            0,
+            c"BTC".as_ptr(),
+            1.0,
+            ptr::null(),
+            0,
+            ptr::null_mut(),
+            0,
+            &mut out,
+        )
+    };
+    assert_eq!(s, margin_status::InvalidArgument);
+    assert!(last_error().contains("price history"), "{}", last_error());
+    // Which presets are statistical.
+    for (name, want) in [
+        (c"hs-es", true),
+        (c"fhs-es", true),
+        (c"mc-es", true),
+        (c"parametric-var", true),
+        (c"deribit-btc", false),
+        (c"span16", false),
+    ] {
+        let mut got = !want;
+        // SAFETY: valid pointers.
+        ok(unsafe { margin_model_is_statistical(name.as_ptr(), &mut got) });
+        assert_eq!(got, want, "{name:?}");
+    }
+    let mut got = false;
+    // SAFETY: valid pointers.
+    assert_eq!(
+        unsafe { margin_model_is_statistical(c"nope".as_ptr(), &mut got) },
+        margin_status::UnknownPreset
+    );
+    // Unreadable and malformed histories name the file; nothing is written.
+    assert_eq!(
+        history_from_files(&["/nonexistent/history.csv"]).unwrap_err(),
+        margin_status::BadFormat
+    );
+    assert!(
+        last_error().contains("/nonexistent/history.csv"),
+        "{}",
+        last_error()
+    );
+    assert_eq!(
+        history_from_files(&[]).unwrap_err(),
+        margin_status::InvalidArgument
+    );
+    let mut h = ptr::null_mut();
+    let bad = "date,BTC\n2024-01-01,100\n2024-01-03,101\n";
+    // SAFETY: valid pointers and lengths.
+    let s =
+        unsafe { margin_history_new_from_csv(bad.as_ptr().cast(), bad.len(), ptr::null(), &mut h) };
+    assert_eq!(s, margin_status::BadFormat);
+    assert!(h.is_null());
+    // A history from text equals the same history from the file.
+    let csv = std::fs::read_to_string(HISTORY).unwrap();
+    // SAFETY: valid pointers and lengths.
+    ok(unsafe { margin_history_new_from_csv(csv.as_ptr().cast(), csv.len(), ptr::null(), &mut h) });
+    let from_text = stat_engine("hs-es", h).unwrap();
+    let from_file = stat_engine("hs-es", history).unwrap();
+    let (a1, r1) = account(from_text);
+    let (a2, r2) = account(from_file);
+    assert_eq!(r1, r2);
+    // SAFETY: handles from this test, freed once; NULL frees are no-ops.
+    unsafe {
+        margin_account_free(a1);
+        margin_account_free(a2);
+        margin_engine_free(from_text);
+        margin_engine_free(from_file);
+        margin_history_free(h);
+        margin_history_free(history);
+        margin_history_free(ptr::null_mut());
+    }
+}

@@ -2,7 +2,9 @@
 //! `examples/cpp` compile with `-Wall -Wextra -Wpedantic -Werror` under AddressSanitizer and
 //! UndefinedBehaviorSanitizer (and valgrind when installed); their printed margins equal, bit
 //! for bit, what `margin-core` computes directly (its own risk arrays over only the traded
-//! instruments, no FFI code involved); the misuse program's checks all pass.
+//! instruments, no FFI code involved); the misuse program's checks all pass;
+//! `examples/c/statistical.c` prints, under each statistical preset, exactly what the CLI's
+//! route (`margin_opt::joint::JointEngine::margin`) computes.
 
 use margin_core::account::{self, Account, Margin, Status};
 use margin_core::io::parse_deribit_chain;
@@ -238,6 +240,108 @@ fn replay(output: &str) -> usize {
     checked
 }
 
+/// `margin compute/whatif --model MODEL --history HISTORY --market CHAIN` for the account
+/// `positions` (equity 3 BTC) with `order` merged in, by the CLI's route in Rust.
+fn cli_statistical(
+    model: &str,
+    positions: &[(Instrument, f64)],
+    order: Option<(Instrument, f64)>,
+) -> Margin {
+    use margin_core::io::engine::{RiskBuffers, Universe};
+    use margin_core::io::{MarketOptions, Portfolio, PriceHistory, read_market_with};
+    use margin_opt::joint::{JointEngine, lookup_model};
+    let market = read_market_with(&chain(), MarketOptions::default()).unwrap();
+    let history = PriceHistory::load(&[history().display().to_string()]).unwrap();
+    let joint = JointEngine::new(Model::preset(model).unwrap(), &history).unwrap();
+    let portfolio = Portfolio {
+        account: "c".to_string(),
+        currency: Asset::new("BTC").unwrap(),
+        equity: 3.0,
+        positions: positions
+            .iter()
+            .map(|&(instrument, size)| margin_core::io::portfolio::Position { instrument, size })
+            .collect(),
+    };
+    let mut extra: Vec<Instrument> = positions.iter().map(|p| p.0).collect();
+    extra.extend(order.map(|o| o.0));
+    let views = market.views();
+    let snapshot = market.snapshot(&views).unwrap();
+    let universe = Universe::new(&market, &snapshot, lookup_model().unwrap(), &extra).unwrap();
+    let mut buffers = RiskBuffers::new(&universe);
+    let arrays = universe.build(snapshot, &mut buffers).unwrap();
+    let orders: Vec<Position> = order
+        .iter()
+        .map(|(i, size)| Position {
+            instrument: universe.find(i).unwrap(),
+            size: *size,
+        })
+        .collect();
+    joint
+        .margin(&universe, &arrays, &portfolio, &orders)
+        .unwrap()
+        .0
+}
+
+fn history() -> PathBuf {
+    root().join("data/btc-eth-daily/btc_eth_daily_close_aligned.csv")
+}
+
+#[test]
+fn c_client_under_statistical_presets_matches_the_cli() {
+    let exe = compile(
+        "gcc",
+        "-std=c99",
+        "examples/c/statistical.c",
+        true,
+        "statistical_c_asan",
+    );
+    for model in ["hs-es", "fhs-es", "mc-es", "parametric-var"] {
+        let out = run(Command::new(&exe).arg(chain()).arg(history()).arg(model));
+        assert!(out.contains("statistical=1"), "{out}");
+        assert!(out.contains("without_history status=2\n"), "{out}");
+        assert!(out.contains("grid_scenario status=2\n"), "{out}");
+        let mut positions = Vec::new();
+        let mut account = None;
+        let mut checked = 0;
+        for line in out.lines() {
+            let w: Vec<&str> = line.split_whitespace().collect();
+            match w.first().copied() {
+                Some("position") => {
+                    positions.push((Instrument::parse(w[1]).unwrap(), w[2].parse().unwrap()))
+                }
+                Some("account") | Some("batch") => {
+                    let m = cli_statistical(model, &positions, None);
+                    check_line(line, &m);
+                    account = Some(m);
+                    checked += 1;
+                }
+                Some("item") => {
+                    let m = account.as_ref().unwrap();
+                    assert_eq!(m.component(w[1]).unwrap(), w[2].parse::<f64>().unwrap());
+                    checked += 1;
+                }
+                Some("pnl") => {
+                    let m = account.as_ref().unwrap();
+                    let f = fields(line);
+                    assert_eq!(f[1].1.parse::<f64>().unwrap(), -m.worst.loss, "{line}");
+                    checked += 1;
+                }
+                Some("order") => {
+                    let order = (Instrument::parse(w[2]).unwrap(), w[3].parse().unwrap());
+                    check_line(line, &cli_statistical(model, &positions, Some(order)));
+                    checked += 1;
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(positions.len(), 6, "{out}");
+        assert!(
+            checked >= 6,
+            "{model}: only {checked} lines checked:\n{out}"
+        );
+    }
+}
+
 fn set_len(arrays: &RiskArrays<'_>) -> usize {
     arrays.scenarios().len()
 }
@@ -298,6 +402,15 @@ fn valgrind_reports_no_errors_and_no_leaks() {
     for (compiler, std, source, args) in [
         ("gcc", "-std=c99", "examples/c/misuse.c", vec![]),
         ("gcc", "-std=c99", "examples/c/pretrade.c", args.clone()),
+        (
+            "gcc",
+            "-std=c99",
+            "examples/c/statistical.c",
+            vec![
+                chain().display().to_string(),
+                history().display().to_string(),
+            ],
+        ),
         ("g++", "-std=c++17", "examples/cpp/pretrade.cpp", args),
     ] {
         let exe = compile(compiler, std, source, false, "valgrind_client");
@@ -309,6 +422,11 @@ fn valgrind_reports_no_errors_and_no_leaks() {
                 "--show-leak-kinds=all",
                 "--errors-for-leak-kinds=all",
             ])
+            // Process-lifetime allocations of the statistical engine's thread pool; see the file.
+            .arg(format!(
+                "--suppressions={}",
+                root().join("margin-ffi/tests/valgrind.supp").display()
+            ))
             .arg(&exe)
             .args(&args));
     }

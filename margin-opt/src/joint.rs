@@ -17,7 +17,7 @@ use margin_core::model::Model;
 use margin_core::risk::{Position, RiskArrays};
 use margin_core::statistical::Book;
 use margin_core::time::Timestamp;
-use margin_core::{Error, Instrument};
+use margin_core::{Asset, Error, Instrument};
 use std::fmt;
 
 /// The grid preset the universe of a statistical run is built under (lookups only).
@@ -100,17 +100,45 @@ impl JointEngine {
         portfolio: &Portfolio,
         extra: &[Position],
     ) -> Result<(Margin, VarReport), AccountError> {
-        let owned = OwnedBook::of(universe, arrays, portfolio, extra)?;
-        let book = owned.book();
-        let instruments = &owned.instruments;
-        var::margin(&book, &self.scenarios, &self.model, portfolio.equity).map_err(|e| match e {
+        let positions = universe
+            .positions(portfolio)
+            .map_err(AccountError::Position)?;
+        let merged = merge(&positions, extra);
+        self.margin_positions(
+            arrays,
+            universe.model(),
+            portfolio.currency,
+            portfolio.equity,
+            &merged,
+        )
+        .map_err(|e| match e {
             VarError::Input(e) => AccountError::core(portfolio, e),
             VarError::Position(p) => AccountError::Core {
-                instrument: instruments.get(p.index).copied(),
+                instrument: merged
+                    .get(p.index)
+                    .map(|q| arrays.instruments()[q.instrument]),
                 currency: portfolio.currency,
                 error: p.error,
             },
         })
+    }
+
+    /// Margin of an account given as rows of `arrays` (built under `lookup`, the model of its
+    /// scenario set: [`LOOKUP_PRESET`]), with the run's report. The account is validated as a
+    /// grid account first (rows, sizes, currency: [`margin_positions`]), then margined over
+    /// the joint scenarios. Errors: [`VarError::Input`] for a rejected account,
+    /// [`VarError::Position`] (index into `positions`) for a position that cannot be revalued.
+    /// Cost O(scenarios × positions).
+    pub fn margin_positions(
+        &self,
+        arrays: &RiskArrays<'_>,
+        lookup: &Model,
+        currency: Asset,
+        equity: f64,
+        positions: &[Position],
+    ) -> Result<(Margin, VarReport), VarError> {
+        let owned = OwnedBook::of_positions(arrays, lookup, currency, equity, positions)?;
+        var::margin(&owned.book(), &self.scenarios, &self.model, equity)
     }
 }
 
@@ -126,37 +154,17 @@ pub struct OwnedBook {
 }
 
 impl OwnedBook {
-    /// The book of `portfolio` looked up and validated in `universe`/`arrays` exactly as a
-    /// grid margin run does it (rows, currency, sizes, duplicates), with `extra` positions
-    /// (rows of `arrays`) merged in by instrument.
-    pub fn of(
-        universe: &Universe,
+    /// The book of an account given as rows of `arrays` (built under `lookup`), validated as a
+    /// grid account first: rows, sizes, currency, duplicates ([`margin_positions`]).
+    pub fn of_positions(
         arrays: &RiskArrays<'_>,
-        portfolio: &Portfolio,
-        extra: &[Position],
-    ) -> Result<OwnedBook, AccountError> {
-        let mut positions = universe
-            .positions(portfolio)
-            .map_err(AccountError::Position)?;
-        for order in extra {
-            match positions
-                .iter_mut()
-                .find(|p| p.instrument == order.instrument)
-            {
-                Some(p) => p.size += order.size,
-                None => positions.push(*order),
-            }
-        }
+        lookup: &Model,
+        currency: Asset,
+        equity: f64,
+        positions: &[Position],
+    ) -> Result<OwnedBook, Error> {
         let mut scratch = Vec::new();
-        margin_positions(
-            arrays,
-            universe.model(),
-            portfolio.currency,
-            portfolio.equity,
-            &positions,
-            &mut scratch,
-        )
-        .map_err(|e| AccountError::core(portfolio, e))?;
+        margin_positions(arrays, lookup, currency, equity, positions, &mut scratch)?;
         Ok(OwnedBook {
             instruments: positions
                 .iter()
@@ -170,6 +178,27 @@ impl OwnedBook {
         })
     }
 
+    /// The book of `portfolio` looked up in `universe`/`arrays`, with `extra` positions (rows
+    /// of `arrays`) merged in by instrument ([`merge`]).
+    pub fn of(
+        universe: &Universe,
+        arrays: &RiskArrays<'_>,
+        portfolio: &Portfolio,
+        extra: &[Position],
+    ) -> Result<OwnedBook, AccountError> {
+        let positions = universe
+            .positions(portfolio)
+            .map_err(AccountError::Position)?;
+        OwnedBook::of_positions(
+            arrays,
+            universe.model(),
+            portfolio.currency,
+            portfolio.equity,
+            &merge(&positions, extra),
+        )
+        .map_err(|e| AccountError::core(portfolio, e))
+    }
+
     /// The borrowed view the statistical functions take.
     pub fn book(&self) -> Book<'_> {
         Book {
@@ -178,6 +207,19 @@ impl OwnedBook {
             sizes: &self.sizes,
         }
     }
+}
+
+/// `positions` with `extra` added, merged by instrument: an extra position in an instrument
+/// already held adds to its size (which may become 0), any other is appended in order.
+pub fn merge(positions: &[Position], extra: &[Position]) -> Vec<Position> {
+    let mut out = positions.to_vec();
+    for order in extra {
+        match out.iter_mut().find(|p| p.instrument == order.instrument) {
+            Some(p) => p.size += order.size,
+            None => out.push(*order),
+        }
+    }
+    out
 }
 
 /// The lookup preset (infallible: a built-in name).
