@@ -12,7 +12,7 @@
 //! Accuracy: **the same bits as [`super::value`]** for every input it accepts. `ln`, `e^x` and
 //! `erfc` are branch-free ports of the fdlibm algorithms `libm` uses (`fdlibm.rs`: every range
 //! computed, the right one selected), doing the same IEEE-754 operations in the same order, and
-//! the Black-76 arithmetic is [`super::Black76Term::price`] operation for operation. IEEE-754
+//! the Black-76 arithmetic is `Black76Term::price` operation for operation. IEEE-754
 //! `+ − × ÷` are correctly rounded at any vector width and Rust never contracts to FMA, so the
 //! bits are the same on every machine and at every SIMD width. The error against the exact
 //! Black-76 value is therefore that of the `libm` route (each transcendental below 1 ulp;
