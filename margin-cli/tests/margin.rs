@@ -285,7 +285,8 @@ fn batch_lines_match_compute_and_name_bad_records() {
         assert_eq!(l["initial_margin"], full["initial_margin"]);
         assert_eq!(l["maintenance_margin"], full["maintenance_margin"]);
         assert_eq!(l["status"], full["status"]);
-        assert_eq!(l.as_object().unwrap().len(), 4);
+        assert_eq!(l["preset"], full["preset"]);
+        assert_eq!(l.as_object().unwrap().len(), 5);
     }
 }
 
@@ -758,13 +759,14 @@ fn batch_refuses_to_overwrite_its_accounts() {
     assert!(!dir.join("same-accounts.jsonl.tmp").exists());
 }
 
-/// Issue 13: a non-finite margin (SPAN `im_ratio` = 1e308 through the model override path) is
+/// Issue 13: a non-finite margin (Deribit `extended_table_factor` = 1e308 through the model
+/// override path; SPAN `im_ratio` = 1e308 is now out of its range [1, 10]) is
 /// never reported as a result: compute and whatif exit 1, a batch line is an error line.
 #[test]
 fn non_finite_margins_are_errors_not_results() {
     let model = temp_file(
         "huge-im-ratio.json",
-        r#"{"preset": "span16", "params": {"im_ratio": 1e308}}"#,
+        r#"{"preset": "deribit-btc", "params": {"extended_table_factor": 1e308}}"#,
     );
     let p = temp_file(
         "huge-im-portfolio.json",
@@ -780,7 +782,7 @@ fn non_finite_margins_are_errors_not_results() {
         s(&model),
     ];
     let expected = format!(
-        "{}: initial margin overflowed to a non-finite value",
+        "{}: worst_case overflowed to a non-finite value",
         p.display()
     );
     for extra in [&[][..], &["--json"][..]] {
@@ -815,6 +817,6 @@ fn non_finite_margins_are_errors_not_results() {
     assert!(String::from_utf8_lossy(&run.stdout).contains("1 accounts (1 errors)"));
     assert_eq!(
         std::fs::read_to_string(&out).unwrap(),
-        "{\"account\":\"X\",\"line\":1,\"error\":\"initial margin overflowed to a non-finite value\"}\n"
+        "{\"account\":\"X\",\"line\":1,\"error\":\"worst_case overflowed to a non-finite value\",\"preset\":\"deribit-btc\"}\n"
     );
 }

@@ -324,6 +324,15 @@ fn invalid_parameters_are_errors_wherever_the_model_is_used() {
         ("grid", "delta_minimum_hedged", -0.01),
         ("span16", "im_ratio", 0.0),
         ("span16", "price_scan_range", -0.1),
+        // Issue 13: parameters that slash margin. IM ≥ MM always; MM never near 0.
+        ("deribit-btc", "mm_factor", 1.5),
+        ("deribit-btc", "mm_factor", 0.01),
+        ("deribit-btc", "pnl_offset", 5.0),
+        ("deribit-btc", "worst_case_decimals", 0.0),
+        ("grid", "mm_factor", 1.2),
+        ("span16", "im_ratio", 0.5),
+        ("span16", "extreme_move_cover", 1.5),
+        ("hs-es", "mm_factor", 0.0),
     ] {
         let mut bad = Model::preset(preset).unwrap();
         bad.set(name, value).unwrap();
@@ -331,6 +340,10 @@ fn invalid_parameters_are_errors_wherever_the_model_is_used() {
             bad.scenarios().is_err(),
             "{preset}.{name} = {value}: scenarios"
         );
+        if preset == "hs-es" {
+            assert!(bad.validate().is_err(), "{name} = {value}");
+            continue;
+        }
         if preset == "deribit-btc" {
             assert!(
                 account::margin(&arrays, &bad, &acct, &mut scratch).is_err(),
@@ -377,5 +390,22 @@ fn arrays_built_for_other_scenarios_are_rejected() {
             account::what_if(&arrays, other, &acct, &scratch, pos(0, 1.0)),
             Err(Error::OutOfRange { .. })
         ));
+    }
+}
+
+/// Issue 13: a grid weight of 0 drops its scenario from the requirement; weights must lie in
+/// (0, 1].
+#[test]
+fn grid_weights_must_be_in_zero_one() {
+    for w in [0.0, -0.5, 1.5] {
+        let mut model = Model::preset("grid").unwrap();
+        let margin_core::model::Family::Grid(g) = &mut model.family else {
+            unreachable!("the grid preset is a grid")
+        };
+        g.price_moves[0].1 = w;
+        assert!(
+            matches!(model.validate(), Err(Error::OutOfRange { value, .. }) if value == w),
+            "weight {w}"
+        );
     }
 }

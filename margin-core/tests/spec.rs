@@ -101,15 +101,19 @@ fn deribit_nets_underlyings_inside_each_cell() {
 }
 
 /// A parameter that overflows the requirement is an error, never an infinite margin reported
-/// as success (reliability issue: SPAN `im_ratio` = 1e308 gave IM = inf with exit 0).
+/// as success (reliability issue: SPAN `im_ratio` = 1e308 gave IM = inf with exit 0; that
+/// value is now out of range, and a tail factor of 1e308 overflows the worst case instead: a
+/// 100-coin perpetual at the −16 % edge loses 960,000 USD, over the 100,000 dampener).
 #[test]
 fn an_infinite_requirement_is_an_error() {
     let mut model = Model::preset("span16").unwrap();
-    model.set("im_ratio", 1e308).unwrap();
+    assert!(model.set("im_ratio", 1e308).is_ok() && model.validate().is_err());
+    let mut model = Model::preset("deribit-btc").unwrap();
+    model.set("extended_table_factor", 1e308).unwrap();
     let a = arrays(&model, &USDC_LINEAR);
     let positions = [Position {
         instrument: 0,
-        size: 1.0,
+        size: 100.0,
     }];
     let acct = Account::new(&a, usdc(), 1e6, &positions).unwrap();
     let mut scratch = vec![0.0; acct.scratch_len(&a)];

@@ -848,19 +848,20 @@ fn implausible_array_markets_are_bad_numbers() {
     );
 }
 
-/// Issue 13: a non-finite margin (SPAN `im_ratio` = 1e308 through the parameter overrides) is
+/// Issue 13: a non-finite margin (Deribit `extended_table_factor` = 1e308 through the parameter
+/// overrides; SPAN `im_ratio` = 1e308 is now out of its range) is
 /// MARGIN_STATUS_OVERFLOW on every route, never MARGIN_STATUS_OK with `inf` in the result.
 #[test]
 fn non_finite_margins_are_overflow_not_ok() {
     let params = [margin_param {
-        name: c"im_ratio".as_ptr(),
+        name: c"extended_table_factor".as_ptr(),
         value: 1e308,
     }];
     let market = ArraysMarket::new();
     let m = market.market(NOW);
     let mut e = ptr::null_mut();
     // SAFETY: valid pointers and lengths.
-    ok(unsafe { margin_engine_new(&m, c"span16".as_ptr(), params.as_ptr(), 1, &mut e) });
+    ok(unsafe { margin_engine_new(&m, c"deribit-btc".as_ptr(), params.as_ptr(), 1, &mut e) });
     let perp = id(e, "BTC-PERPETUAL");
     let mut a = ptr::null_mut();
     let mut r = zero();
@@ -872,7 +873,7 @@ fn non_finite_margins_are_overflow_not_ok() {
         assert_eq!(margin_account_compute(a, &mut r), margin_status::Overflow);
         assert_eq!(
             last_error(),
-            "a computation overflowed: initial margin overflowed to a non-finite value"
+            "a computation overflowed: worst_case overflowed to a non-finite value"
         );
         assert_eq!(
             margin_account_what_if(a, perp, 1.0, &mut r),
@@ -913,7 +914,7 @@ fn non_finite_margins_are_overflow_not_ok() {
     let s = unsafe {
         margin_noalloc_margin(
             &m,
-            c"span16".as_ptr(),
+            c"deribit-btc".as_ptr(),
             params.as_ptr(),
             1,
             c"BTC".as_ptr(),

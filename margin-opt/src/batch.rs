@@ -5,10 +5,12 @@
 //! are skipped and produce no output.
 //!
 //! Output (JSONL), one line per input account, in input order:
-//! * `{"account": "A1", "initial_margin": 0.12, "maintenance_margin": 0.096, "status": "healthy"}`
-//!   (amounts in the account currency; status `healthy`, `margin_call` or `liquidation`);
-//! * `{"line": 7, "error": "..."}` when the line is not a valid portfolio, or
-//!   `{"account": "A1", "line": 7, "error": "..."}` when it parses but cannot be margined
+//! * `{"account": "A1", "initial_margin": 0.12, "maintenance_margin": 0.096, "status": "healthy",
+//!   "preset": "deribit-btc"}` (amounts in the account currency; status `healthy`,
+//!   `margin_call` or `liquidation`; `preset` names the model of the run on every line);
+//! * `{"line": 7, "error": "...", "preset": "deribit-btc"}` when the line is not a valid
+//!   portfolio, or `{"account": "A1", "line": 7, "error": "...", "preset": ...}` when it parses
+//!   but cannot be margined
 //!   (unknown or expired instrument, currency mismatch, ...). `line` is 1-based.
 //!
 //! Streaming and determinism: the input is read [`CHUNK_LINES`] lines at a time; each chunk is
@@ -70,6 +72,7 @@ struct OkLine<'a> {
     initial_margin: f64,
     maintenance_margin: f64,
     status: &'static str,
+    preset: &'static str,
 }
 
 #[derive(Serialize)]
@@ -78,6 +81,7 @@ struct ErrorLine<'a> {
     account: Option<&'a str>,
     line: u64,
     error: String,
+    preset: &'static str,
 }
 
 /// A record's error without the file name (the line number says where).
@@ -89,13 +93,21 @@ fn record_error(e: &FormatError) -> String {
 }
 
 impl Batch<'_> {
+    /// The preset every line is margined under (named in every output line).
+    pub fn preset(&self) -> &'static str {
+        self.joint
+            .map_or(self.universe.model().name, |e| e.model().name)
+    }
+
     /// The output line (without newline) for input line number `line` holding `text`.
     pub fn margin_line(&self, line: u64, text: &[u8], scratch: &mut Vec<f64>) -> (String, bool) {
+        let preset = self.preset();
         let error = |account: Option<&str>, error: String| {
             let e = ErrorLine {
                 account,
                 line,
                 error,
+                preset,
             };
             (serde_json::to_string(&e).unwrap_or_default(), true)
         };
@@ -135,6 +147,7 @@ impl Batch<'_> {
                     initial_margin: m.initial,
                     maintenance_margin: m.maintenance,
                     status: status_name(m.status),
+                    preset,
                 };
                 (serde_json::to_string(&ok).unwrap_or_default(), false)
             }

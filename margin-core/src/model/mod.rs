@@ -334,8 +334,12 @@ impl Model {
         }
     }
 
-    /// Checks every scalar parameter: finite, and within its range (rates, factors and caps
-    /// not negative; scan ranges, `mm_factor`, `im_ratio` positive; counts whole). Called by
+    /// Checks every scalar parameter: finite, and within its documented range (rates, factors
+    /// and caps not negative; scan ranges positive; counts whole). Ranges that keep a model
+    /// from slashing margin: `mm_factor` in [0.1, 1] and `im_ratio` in [1, 10], so IM ≥ MM
+    /// always and maintenance never falls near zero; `pnl_offset` and `extreme_move_cover` in
+    /// [0, 1]; `worst_case_decimals` −1 (none) or 6 to 15 (coarser rounding could drop up to
+    /// half a unit of the account currency); grid weights in (0, 1]. Called by
     /// [`Model::scenarios`] and by every margin calculation, so a model changed after its
     /// arrays were built cannot produce a number from invalid parameters.
     pub fn validate(&self) -> Result<(), Error> {
@@ -351,7 +355,8 @@ impl Model {
                     });
                 }
                 positive(p.price_range, "price_range")?;
-                positive(p.mm_factor, "mm_factor")?;
+                within(p.mm_factor, "mm_factor (in [0.1, 1])", MM_FACTOR)?;
+                within(p.pnl_offset, "pnl_offset (in [0, 1])", (0.0, 1.0))?;
                 for (x, what) in [
                     (p.volatility_range_up, "volatility_range_up"),
                     (p.volatility_range_down, "volatility_range_down"),
@@ -365,12 +370,24 @@ impl Model {
                 ] {
                     non_negative(x, what)?;
                 }
-                whole(p.worst_case_decimals, "worst_case_decimals", -1.0, 15.0)?;
+                if p.worst_case_decimals != -1.0 {
+                    whole(
+                        p.worst_case_decimals,
+                        "worst_case_decimals (-1 for none, or 6 to 15)",
+                        6.0,
+                        15.0,
+                    )?;
+                }
             }
             Family::Span(p) => {
                 positive(p.price_scan_range, "price_scan_range")?;
                 positive(p.extreme_move_multiple, "extreme_move_multiple")?;
-                positive(p.im_ratio, "im_ratio")?;
+                within(p.im_ratio, "im_ratio (in [1, 10])", (1.0, 10.0))?;
+                within(
+                    p.extreme_move_cover,
+                    "extreme_move_cover (in [0, 1])",
+                    (0.0, 1.0),
+                )?;
                 for (x, what) in [
                     (p.volatility_scan_range, "volatility_scan_range"),
                     (p.extreme_move_cover, "extreme_move_cover"),
@@ -381,7 +398,15 @@ impl Model {
                 }
             }
             Family::Grid(g) => {
-                positive(g.params.mm_factor, "mm_factor")?;
+                within(g.params.mm_factor, "mm_factor (in [0.1, 1])", MM_FACTOR)?;
+                for &(_, w) in &g.price_moves {
+                    if !(w > 0.0 && w <= 1.0) {
+                        return Err(Error::OutOfRange {
+                            what: "grid weight (in (0, 1])",
+                            value: w,
+                        });
+                    }
+                }
                 for (x, what) in [
                     (g.params.volatility_range_up, "volatility_range_up"),
                     (g.params.volatility_range_down, "volatility_range_down"),
@@ -538,13 +563,7 @@ fn validate_statistical(p: &StatisticalParams) -> Result<(), Error> {
     finite(p.vol_shift, "vol_shift")?;
     finite(p.vol_beta, "vol_beta")?;
     non_negative(p.vol_floor, "vol_floor")?;
-    let mm = positive(p.mm_factor, "mm_factor")?;
-    if mm > 1.0 {
-        return Err(Error::OutOfRange {
-            what: "mm_factor (in (0, 1]: maintenance never above initial)",
-            value: mm,
-        });
-    }
+    within(p.mm_factor, "mm_factor (in [0.1, 1])", MM_FACTOR)?;
     Ok(())
 }
 
@@ -555,6 +574,18 @@ fn statistical(method: Method, expected_shortfall: bool) -> Family {
         expected_shortfall,
         params: STATISTICAL,
     })
+}
+
+/// The range of every `mm_factor`: maintenance at least a tenth of initial, never above it.
+const MM_FACTOR: (f64, f64) = (0.1, 1.0);
+
+/// `x` finite and in `[lo, hi]`.
+fn within(x: f64, what: &'static str, (lo, hi): (f64, f64)) -> Result<f64, Error> {
+    let x = finite(x, what)?;
+    if x < lo || x > hi {
+        return Err(Error::OutOfRange { what, value: x });
+    }
+    Ok(x)
 }
 
 fn non_negative(x: f64, what: &'static str) -> Result<f64, Error> {

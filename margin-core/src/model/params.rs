@@ -134,7 +134,7 @@ named_params!(StatisticalParams {
     vol_floor,
     /// 1: step time forward by the horizon (options expiring inside it pay intrinsic); 0: not.
     time_decay,
-    /// Maintenance margin as a fraction of initial, in (0, 1].
+    /// Maintenance margin as a fraction of initial, in [0.1, 1].
     mm_factor,
 });
 
