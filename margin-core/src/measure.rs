@@ -56,6 +56,7 @@ pub struct Worst {
 /// Worst loss over `cells` in order; ties keep the first index so results are deterministic.
 /// A NaN cell (an overflow upstream) wins and makes `loss` NaN, which every caller turns into
 /// an error: it is never skipped, and never hidden by `max(0)`.
+#[inline]
 pub fn worst(cells: impl IntoIterator<Item = f64>) -> Worst {
     let mut w = Worst {
         loss: 0.0,
