@@ -14,6 +14,15 @@ const TOP: f64 = 60.0;
 const BOTTOM: f64 = 50.0;
 const BINS: usize = 60;
 
+/// An axis amount: two decimals from 100 up, else six significant digits.
+fn amount(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.6}")
+    }
+}
+
 /// The SVG of `report`'s P&L distribution (P&L = −loss), amounts in `currency`.
 pub fn distribution(report: &VarReport, currency: &str, params: &VarParams) -> String {
     let pnl: Vec<f64> = report.losses.iter().map(|l| -l).collect();
@@ -77,17 +86,30 @@ pub fn distribution(report: &VarReport, currency: &str, params: &VarParams) -> S
         );
     }
     let axis_y = TOP + plot_h;
+    if lo < 0.0 && hi > 0.0 {
+        let x0 = x_of(0.0);
+        let _ = writeln!(
+            s,
+            "<line x1=\"{x0:.2}\" y1=\"{axis_y}\" x2=\"{x0:.2}\" y2=\"{:.2}\" \
+             stroke=\"#444444\"/>\n<text x=\"{x0:.2}\" y=\"{:.2}\" font-size=\"10\" \
+             text-anchor=\"middle\">0</text>",
+            axis_y + 4.0,
+            axis_y + 14.0
+        );
+    }
     let _ = writeln!(
         s,
         "<line x1=\"{LEFT}\" y1=\"{axis_y}\" x2=\"{}\" y2=\"{axis_y}\" stroke=\"#444444\"/>\n\
-         <text x=\"{LEFT}\" y=\"{}\" font-size=\"10\">{lo:.4}</text>\n\
-         <text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">{hi:.4}</text>\n\
+         <text x=\"{LEFT}\" y=\"{}\" font-size=\"10\">{}</text>\n\
+         <text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">{}</text>\n\
          <text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">scenario P&amp;L \
          ({c})</text>\n</svg>",
         W - RIGHT,
         axis_y + 14.0,
+        amount(lo),
         W - RIGHT,
         axis_y + 14.0,
+        amount(hi),
         LEFT + plot_w / 2.0,
         axis_y + 34.0
     );
