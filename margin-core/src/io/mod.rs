@@ -27,6 +27,7 @@ mod error;
 pub mod history;
 pub mod market;
 pub mod market_json;
+pub mod matrix;
 pub mod model_file;
 pub mod portfolio;
 
