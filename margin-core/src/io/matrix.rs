@@ -116,6 +116,12 @@ impl RiskMatrix {
         RiskMatrix::build(market, universe)
     }
 
+    /// The matrix over `universe`, which must have been made from `market` (by
+    /// [`Universe::new`] or [`Universe::listed`]): validates the market and prices every row.
+    pub fn from_universe(market: MarketData, universe: Universe) -> Result<RiskMatrix, BuildError> {
+        RiskMatrix::build(market, universe)
+    }
+
     /// Validates the market and the scenarios once and prices every row.
     fn build(market: MarketData, universe: Universe) -> Result<RiskMatrix, BuildError> {
         let (n, s) = (universe.instruments().len(), universe.scenario_count());
@@ -218,6 +224,11 @@ pub struct MatrixViews<'a> {
     markets: Markets<'a>,
 }
 
+/// The views, inline (no allocation per call) unless the market has many underlyings.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "the inline variant is the point: a view per call without allocating"
+)]
 enum Markets<'a> {
     Inline(heapless::Vec<UnderlyingMarket<'a>, INLINE_UNDERLYINGS>),
     Heap(Vec<UnderlyingMarket<'a>>),
