@@ -3,9 +3,9 @@
 //!
 //! A [`JointEngine`] holds the model and its joint scenarios, built once per run from a price
 //! history. An account is looked up and validated exactly as for grids — the same
-//! [`Universe`] and risk arrays give its rows, pricing inputs, currency and size checks (one
-//! instrument universe for every client) — and then margined over the joint scenarios with
-//! [`crate::var::margin`]. The universe is built under a grid preset ([`LOOKUP_PRESET`]) whose
+//! [`RiskMatrix`] gives its rows, pricing inputs, currency and size checks (one instrument
+//! universe for every client) — and then margined over the joint scenarios with
+//! [`crate::var::margin`]. The matrix is built under a grid preset ([`LOOKUP_PRESET`]) whose
 //! scenarios are used only for that validation.
 
 use crate::var::{self, Closes, Scenarios, VarError, VarParams, VarReport};
