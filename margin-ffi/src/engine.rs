@@ -231,13 +231,26 @@ impl Engine {
         positions: &[Position],
         scratch: &mut Vec<f64>,
     ) -> Result<Margin, Error> {
+        self.margin_with(&self.views(), currency, equity, positions, scratch)
+    }
+
+    /// [`Engine::margin`] with this engine's `views` ([`Engine::views`]) taken once by the
+    /// caller, for a loop over many accounts.
+    pub fn margin_with(
+        &self,
+        views: &MatrixViews<'_>,
+        currency: Asset,
+        equity: f64,
+        positions: &[Position],
+        scratch: &mut Vec<f64>,
+    ) -> Result<Margin, Error> {
         if let Some(joint) = self.joint() {
             return self
                 .joint_margin(joint, currency, equity, positions)
                 .map(|(m, _)| m);
         }
         io::engine::margin_positions(
-            &self.views().arrays(),
+            &views.arrays(),
             self.model(),
             currency,
             equity,

@@ -1105,6 +1105,7 @@ pub unsafe extern "C" fn margin_engine_compute_batch(
         let statuses = unsafe { slice_out(statuses, count) }?;
         let mut positions = Vec::new();
         let mut scratch = Vec::new();
+        let views = e.inner.views();
         for ((a, result_out), status_out) in accounts.iter().zip(results).zip(statuses) {
             let mut one = || -> Result<margin_result, margin_status> {
                 // SAFETY: the caller's contract.
@@ -1121,9 +1122,9 @@ pub unsafe extern "C" fn margin_engine_compute_batch(
                     instrument: p.instrument,
                     size: p.size,
                 }));
-                let m = e
-                    .inner
-                    .margin(currency, a.equity, &positions, &mut scratch)?;
+                let m =
+                    e.inner
+                        .margin_with(&views, currency, a.equity, &positions, &mut scratch)?;
                 Ok(result(&m)?)
             };
             match one() {
