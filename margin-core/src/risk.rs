@@ -169,6 +169,8 @@ impl<'a> RiskArrays<'a> {
     }
 
     /// Index of `instrument` among the rows (linear scan; resolve once, outside hot loops).
+    /// With feature `std`, `io::matrix::RiskMatrix::find` is the binary-search lookup every
+    /// client (CLI, optimizer, C ABI) uses.
     pub fn find(&self, instrument: &Instrument) -> Option<usize> {
         self.instruments.iter().position(|i| i == instrument)
     }
