@@ -20,7 +20,11 @@ fn temp(name: &str, text: &str) -> String {
     let dir = std::env::temp_dir().join(format!("margin-cli-stat-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
+    // Tests run in parallel and rewrite the same file: write aside, then rename (atomic), so
+    // a reader never sees it truncated.
+    let aside = dir.join(format!("{name}.{:?}.tmp", std::thread::current().id()));
+    std::fs::write(&aside, text).unwrap();
+    std::fs::rename(&aside, &p).unwrap();
     p.display().to_string()
 }
 

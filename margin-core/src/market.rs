@@ -171,6 +171,20 @@ impl<'a> MarketSnapshot<'a> {
         })
     }
 
+    /// A snapshot over `underlyings` that [`MarketSnapshot::new`] already accepted with this
+    /// `valuation_time`: no check, so an owner of immutable, validated market data (the `std`
+    /// risk matrix) rebuilds its snapshot per call in O(1).
+    #[cfg(feature = "std")]
+    pub(crate) fn validated(
+        valuation_time: Timestamp,
+        underlyings: &'a [UnderlyingMarket<'a>],
+    ) -> Self {
+        MarketSnapshot {
+            valuation_time,
+            underlyings,
+        }
+    }
+
     /// The valuation time every time to expiry is measured from.
     pub fn valuation_time(&self) -> Timestamp {
         self.valuation_time

@@ -104,6 +104,29 @@ impl<'a> RiskArrays<'a> {
         })
     }
 
+    /// Arrays whose rows [`RiskArrays::build`] already filled from exactly these `market`,
+    /// `scenarios` and `instruments` into `inputs`, `valuations` and `pnl` (each trimmed to
+    /// `n`, `n` and `n × s`): no check, for an owner that built once and hands out views (the
+    /// `std` risk matrix).
+    #[cfg(feature = "std")]
+    pub(crate) fn built(
+        market: MarketSnapshot<'a>,
+        scenarios: ScenarioSet<'a>,
+        instruments: &'a [Instrument],
+        inputs: &'a [PricingInputs],
+        valuations: &'a [Valuation],
+        pnl: &'a [f64],
+    ) -> Self {
+        RiskArrays {
+            market,
+            scenarios,
+            instruments,
+            inputs,
+            valuations,
+            pnl,
+        }
+    }
+
     /// The market the arrays were built from.
     pub fn market(&self) -> &MarketSnapshot<'a> {
         &self.market
@@ -146,6 +169,8 @@ impl<'a> RiskArrays<'a> {
     }
 
     /// Index of `instrument` among the rows (linear scan; resolve once, outside hot loops).
+    /// With feature `std`, `io::matrix::RiskMatrix::find` is the binary-search lookup every
+    /// client (CLI, optimizer, C ABI) uses.
     pub fn find(&self, instrument: &Instrument) -> Option<usize> {
         self.instruments.iter().position(|i| i == instrument)
     }

@@ -8,8 +8,8 @@
 //! `margin whatif --model NAME --history ...` computes it.
 
 use crate::engine::Engine;
-use crate::owned::OwnedAccount;
 use margin_core::account::{self, MAX_UNDERLYINGS, Margin};
+use margin_core::io::matrix::OwnedAccount;
 use margin_core::risk::Position;
 use margin_core::{Asset, Error};
 use std::sync::Arc;
@@ -36,9 +36,13 @@ pub struct AccountState {
 impl AccountState {
     /// An empty account with zero equity.
     pub fn new(engine: Arc<Engine>, currency: Asset) -> Result<AccountState, Error> {
-        let arrays = engine.arrays();
-        let account = OwnedAccount::new(&arrays, currency, 0.0, Vec::new())?;
-        let scratch = vec![0.0; arrays.scenarios().len() * MAX_UNDERLYINGS];
+        let (account, scratch) = engine.matrix().with_arrays(|arrays| {
+            let account = OwnedAccount::new(arrays, currency, 0.0, Vec::new())?;
+            Ok::<_, Error>((
+                account,
+                vec![0.0; arrays.scenarios().len() * MAX_UNDERLYINGS],
+            ))
+        })?;
         Ok(AccountState {
             engine,
             currency,
@@ -57,13 +61,13 @@ impl AccountState {
 
     /// Positions, in the order they were first set.
     pub fn positions(&self) -> &[Position] {
-        self.account.get().positions()
+        self.account.positions()
     }
 
     /// Rebuilds the core account with `positions` and `equity`; on error nothing changes.
     fn replace(&mut self, positions: Vec<Position>, equity: f64) -> Result<(), Error> {
-        let arrays = self.engine.arrays();
-        self.account = OwnedAccount::new(&arrays, self.currency, equity, positions)?;
+        let views = self.engine.views();
+        self.account = OwnedAccount::new(&views.arrays(), self.currency, equity, positions)?;
         self.equity = equity;
         self.last = None;
         Ok(())
@@ -73,7 +77,7 @@ impl AccountState {
     /// the new engine's row of the same instrument. On error (an instrument the new engine
     /// lacks) nothing changes.
     pub fn set_engine(&mut self, engine: Arc<Engine>) -> Result<(), Error> {
-        let old = self.engine.arrays();
+        let old = self.engine.matrix();
         let mut positions = Vec::with_capacity(self.positions().len());
         for (index, p) in self.positions().iter().enumerate() {
             let instrument = engine
@@ -84,9 +88,15 @@ impl AccountState {
                 size: p.size,
             });
         }
-        let arrays = engine.arrays();
-        let account = OwnedAccount::new(&arrays, self.currency, self.equity, positions)?;
-        self.scratch = vec![0.0; arrays.scenarios().len() * MAX_UNDERLYINGS];
+        let (currency, equity) = (self.currency, self.equity);
+        let (account, scratch) = engine.matrix().with_arrays(|arrays| {
+            let account = OwnedAccount::new(arrays, currency, equity, positions)?;
+            Ok::<_, Error>((
+                account,
+                vec![0.0; arrays.scenarios().len() * MAX_UNDERLYINGS],
+            ))
+        })?;
+        self.scratch = scratch;
         self.account = account;
         self.engine = engine;
         self.last = None;
@@ -108,7 +118,7 @@ impl AccountState {
             Some(i) => positions[i].size = size,
             None if size == 0.0 => {
                 // Still reject an unknown instrument rather than silently ignore it.
-                if instrument >= self.engine.arrays().len() {
+                if instrument >= self.engine.matrix().len() {
                     return Err(Error::UnknownInstrument {
                         index: positions.len(),
                     });
@@ -151,11 +161,11 @@ impl AccountState {
             self.losses = report.losses;
             return Ok(self.last.insert(m));
         }
-        let arrays = self.engine.arrays();
+        let views = self.engine.views();
         let m = account::margin(
-            &arrays,
+            &views.arrays(),
             self.engine.model(),
-            self.account.get(),
+            &self.account.get(),
             &mut self.scratch,
         )?;
         Ok(self.last.insert(m))
@@ -183,11 +193,11 @@ impl AccountState {
                 .joint_margin(joint, account.currency(), account.equity(), &merged)
                 .map(|(m, _)| m);
         }
-        let arrays = self.engine.arrays();
+        let views = self.engine.views();
         account::what_if(
-            &arrays,
+            &views.arrays(),
             self.engine.model(),
-            self.account.get(),
+            &self.account.get(),
             &self.scratch,
             order,
         )
@@ -201,7 +211,8 @@ impl AccountState {
         if self.engine.joint().is_some() {
             return self.losses.get(s).map(|l| -l);
         }
-        let arrays = self.engine.arrays();
+        let views = self.engine.views();
+        let arrays = views.arrays();
         let n = arrays.scenarios().len();
         let groups = self.account.get().scratch_len(&arrays) / n;
         if s >= n {

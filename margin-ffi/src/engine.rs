@@ -15,17 +15,16 @@
 //! calls. Results do not depend on the thread count (`margin_opt::var` splits the scenarios
 //! into fixed chunks combined in order).
 
-use crate::owned::{BuildError, OwnedArrays};
 use margin_core::account::Margin;
-use margin_core::io::engine::{Universe, UnpricedInstrument};
-use margin_core::io::market::instrument_order;
+use margin_core::io::engine::UnpricedInstrument;
+pub use margin_core::io::matrix::BuildError;
+use margin_core::io::matrix::{MatrixViews, RiskMatrix};
 use margin_core::io::{self, FormatError, MarketData, PriceHistory};
 use margin_core::model::Model;
-use margin_core::risk::{Position, RiskArrays};
+use margin_core::risk::Position;
 use margin_core::{Asset, Error, Instrument, Kind, Settlement};
 use margin_opt::joint::{self, JointEngine};
 use margin_opt::var::{VarError, VarParams, VarReport};
-use std::cmp::Ordering;
 use std::path::Path;
 
 /// Why an engine could not be built.
@@ -71,24 +70,15 @@ pub enum NoRow {
 /// assert_shared::<margin_ffi::engine::Engine>();
 /// ```
 pub struct Engine {
-    arrays: OwnedArrays,
-    /// The model of the arrays' scenario set: the engine's model, or for a statistical model
-    /// the lookup preset ([`joint::LOOKUP_PRESET`]).
-    model: Model,
+    /// The rows, their lookup and the model of their scenario set: the engine's model, or
+    /// for a statistical model the lookup preset ([`joint::LOOKUP_PRESET`]).
+    matrix: RiskMatrix,
+    /// Built over the caller's instrument list: a miss is [`NoRow::NotListed`].
+    listed: bool,
     /// A statistical model with its joint scenarios, and their count.
     joint: Option<(JointEngine, usize)>,
-    rows: Rows,
     /// `name@version`, with ` (modified)` when a parameter was overridden.
     label: String,
-}
-
-/// How an instrument's row is found.
-enum Rows {
-    /// Every instrument the market can price, in the universe's order; it also knows why the
-    /// others have no row. Boxed: it holds the model and its scenarios (kilobytes).
-    Universe(Box<Universe>),
-    /// The caller's list, in its order: `(instrument, row)` sorted by [`instrument_order`].
-    Listed(Vec<(Instrument, usize)>),
 }
 
 /// A model from a preset name and `(name, value)` overrides.
@@ -102,7 +92,7 @@ pub fn model(preset: &str, overrides: &[(&str, f64)]) -> Result<Model, Error> {
 
 impl Engine {
     /// Builds the engine over `market`. `instruments` lists the rows, each of which must be
-    /// priceable. `None` takes the [`Universe`] of the market plus an inverse option per vol
+    /// priceable. `None` takes the [`Universe`](margin_core::io::engine::Universe) of the market plus an inverse option per vol
     /// quote (so a market given as bare arrays still has its options): every instrument the
     /// market can price, in its order; those it cannot (expired, no vol) get no row and
     /// [`Engine::find`] says why. A statistical `model` needs `history` (its joint scenarios
@@ -144,39 +134,19 @@ impl Engine {
                 (joint::lookup_model()?, Some((engine, count)))
             }
         };
-        let (instruments, rows) = match instruments {
-            Some(list) => {
-                let mut index: Vec<(Instrument, usize)> = list.iter().copied().zip(0..).collect();
-                index.sort_by(|a, b| instrument_order(&a.0, &b.0));
-                if let Some(w) = index
-                    .windows(2)
-                    .find(|w| instrument_order(&w[0].0, &w[1].0) == Ordering::Equal)
-                {
-                    return Err(Error::Duplicate {
-                        what: "instruments",
-                        index: w[1].1,
-                    }
-                    .into());
-                }
-                (list, Rows::Listed(index))
-            }
+        let listed = instruments.is_some();
+        let matrix = match instruments {
+            Some(list) => RiskMatrix::listed(market, model, list),
             None => {
-                let views = market.views();
-                let snapshot = market.snapshot(&views)?;
-                let universe =
-                    Universe::new(&market, &snapshot, model.clone(), &vol_options(&market))?;
-                (
-                    universe.instruments().to_vec(),
-                    Rows::Universe(Box::new(universe)),
-                )
+                let extra = vol_options(&market);
+                RiskMatrix::new(market, model, &extra)
             }
-        };
-        let arrays = OwnedArrays::build(market, &model, instruments).map_err(EngineError::Build)?;
+        }
+        .map_err(EngineError::Build)?;
         Ok(Engine {
-            arrays,
-            model,
+            matrix,
+            listed,
             joint,
-            rows,
             label,
         })
     }
@@ -203,15 +173,20 @@ impl Engine {
         Engine::new(market, None, model, history)
     }
 
-    /// The risk arrays.
-    pub fn arrays(&self) -> RiskArrays<'_> {
-        self.arrays.get()
+    /// The risk matrix: rows, lookup, market and model.
+    pub fn matrix(&self) -> &RiskMatrix {
+        &self.matrix
+    }
+
+    /// The market views the risk arrays borrow ([`MatrixViews::arrays`]).
+    pub fn views(&self) -> MatrixViews<'_> {
+        self.matrix.views()
     }
 
     /// The model of the risk arrays' scenarios: the engine's grid model, or the lookup preset
     /// of a statistical engine (whose model is [`Engine::joint`]'s).
     pub fn model(&self) -> &Model {
-        &self.model
+        self.matrix.model()
     }
 
     /// The statistical model and its joint scenarios, for an engine built with a history.
@@ -224,7 +199,7 @@ impl Engine {
     pub fn scenario_count(&self) -> usize {
         match &self.joint {
             Some((_, n)) => *n,
-            None => self.arrays.get().scenarios().len(),
+            None => self.matrix.scenario_count(),
         }
     }
 
@@ -235,13 +210,10 @@ impl Engine {
 
     /// Row of `instrument`, or why it has none.
     pub fn find(&self, instrument: &Instrument) -> Result<usize, NoRow> {
-        match &self.rows {
-            Rows::Universe(u) => u.find(instrument).map_err(NoRow::Unpriced),
-            Rows::Listed(index) => index
-                .binary_search_by(|(i, _)| instrument_order(i, instrument))
-                .map(|k| index[k].1)
-                .map_err(|_| NoRow::NotListed),
-        }
+        self.matrix.find(instrument).map_err(|u| match self.listed {
+            true => NoRow::NotListed,
+            false => NoRow::Unpriced(u),
+        })
     }
 
     /// Row of `symbol` (Deribit spelling, e.g. `BTC-27MAR26-90000-C`), or why it has none.
@@ -259,14 +231,27 @@ impl Engine {
         positions: &[Position],
         scratch: &mut Vec<f64>,
     ) -> Result<Margin, Error> {
+        self.margin_with(&self.views(), currency, equity, positions, scratch)
+    }
+
+    /// [`Engine::margin`] with this engine's `views` ([`Engine::views`]) taken once by the
+    /// caller, for a loop over many accounts.
+    pub fn margin_with(
+        &self,
+        views: &MatrixViews<'_>,
+        currency: Asset,
+        equity: f64,
+        positions: &[Position],
+        scratch: &mut Vec<f64>,
+    ) -> Result<Margin, Error> {
         if let Some(joint) = self.joint() {
             return self
                 .joint_margin(joint, currency, equity, positions)
                 .map(|(m, _)| m);
         }
         io::engine::margin_positions(
-            &self.arrays(),
-            &self.model,
+            &views.arrays(),
+            self.model(),
             currency,
             equity,
             positions,
@@ -285,7 +270,8 @@ impl Engine {
         positions: &[Position],
     ) -> Result<(Margin, VarReport), Error> {
         in_own_pool(|| {
-            joint.margin_positions(&self.arrays(), &self.model, currency, equity, positions)
+            let views = self.views();
+            joint.margin_positions(&views.arrays(), self.model(), currency, equity, positions)
         })
         .map_err(|e| match e {
             VarError::Input(e) => e,
@@ -313,7 +299,7 @@ pub fn in_own_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 }
 
 /// An inverse option per vol quote, so a market given as bare arrays (forwards and vols, no
-/// instrument list) still has its options; [`Universe`] adds the rest.
+/// instrument list) still has its options; [`Universe`](margin_core::io::engine::Universe) adds the rest.
 fn vol_options(market: &MarketData) -> Vec<Instrument> {
     market
         .underlyings

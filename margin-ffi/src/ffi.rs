@@ -966,7 +966,7 @@ pub unsafe extern "C" fn margin_engine_instrument_count(
     ffi_guard!({
         // SAFETY: the caller's contract.
         let (e, out) = unsafe { (arg(engine)?, out_arg(out)?) };
-        out.write(e.inner.arrays().len());
+        out.write(e.inner.matrix().len());
         Ok(())
     })
 }
@@ -987,8 +987,9 @@ pub unsafe extern "C" fn margin_engine_instrument_symbol(
     ffi_guard!({
         // SAFETY: the caller's contract.
         let e = unsafe { arg(engine) }?;
-        let arrays = e.inner.arrays();
-        let inst = arrays
+        let inst = e
+            .inner
+            .matrix()
             .instruments()
             .get(id)
             .ok_or(margin_status::UnknownInstrument)?;
@@ -1060,7 +1061,8 @@ pub unsafe extern "C" fn margin_engine_scenario(
                 )),
             });
         }
-        let arrays = e.inner.arrays();
+        let views = e.inner.views();
+        let arrays = views.arrays();
         let s = arrays
             .scenarios()
             .scenarios()
@@ -1103,13 +1105,14 @@ pub unsafe extern "C" fn margin_engine_compute_batch(
         let statuses = unsafe { slice_out(statuses, count) }?;
         let mut positions = Vec::new();
         let mut scratch = Vec::new();
+        let views = e.inner.views();
         for ((a, result_out), status_out) in accounts.iter().zip(results).zip(statuses) {
             let mut one = || -> Result<margin_result, margin_status> {
                 // SAFETY: the caller's contract.
                 let currency = asset(unsafe { text(a.currency) }?)?;
                 // An account holds each instrument at most once, so more positions than the
                 // engine has instruments is a bad count (checked before reading or reserving).
-                if a.position_count > e.inner.arrays().len() {
+                if a.position_count > e.inner.matrix().len() {
                     return Err(margin_status::InvalidArgument);
                 }
                 // SAFETY: the caller's contract.
@@ -1119,9 +1122,9 @@ pub unsafe extern "C" fn margin_engine_compute_batch(
                     instrument: p.instrument,
                     size: p.size,
                 }));
-                let m = e
-                    .inner
-                    .margin(currency, a.equity, &positions, &mut scratch)?;
+                let m =
+                    e.inner
+                        .margin_with(&views, currency, a.equity, &positions, &mut scratch)?;
                 Ok(result(&m)?)
             };
             match one() {

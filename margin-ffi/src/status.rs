@@ -1,7 +1,6 @@
 //! Status codes returned by every fallible C function, and their messages.
 
-use crate::engine::{EngineError, NoRow};
-use crate::owned::BuildError;
+use crate::engine::{BuildError, EngineError, NoRow};
 use margin_core::Error;
 use margin_core::io::engine::UnpricedInstrument;
 use margin_opt::joint;

@@ -990,7 +990,7 @@ fn cli_margin(
     order: Option<(&str, f64)>,
 ) -> (margin_core::account::Margin, margin_opt::var::VarReport) {
     use margin_core::Instrument;
-    use margin_core::io::engine::{RiskBuffers, Universe};
+    use margin_core::io::matrix::RiskMatrix;
     use margin_core::io::{MarketOptions, Portfolio, PriceHistory, read_market_with};
     use margin_opt::joint::{JointEngine, lookup_model};
     let market = read_market_with(Path::new(CHAIN), MarketOptions::default()).unwrap();
@@ -1012,21 +1012,15 @@ fn cli_margin(
     };
     let mut extra: Vec<Instrument> = portfolio.positions.iter().map(|p| p.instrument).collect();
     extra.extend(order.map(|(s, _)| Instrument::parse(s).unwrap()));
-    let views = market.views();
-    let snapshot = market.snapshot(&views).unwrap();
-    let universe = Universe::new(&market, &snapshot, lookup_model().unwrap(), &extra).unwrap();
-    let mut buffers = RiskBuffers::new(&universe);
-    let arrays = universe.build(snapshot, &mut buffers).unwrap();
+    let matrix = RiskMatrix::new(market, lookup_model().unwrap(), &extra).unwrap();
     let orders: Vec<margin_core::risk::Position> = order
         .iter()
         .map(|(s, size)| margin_core::risk::Position {
-            instrument: universe.find(&Instrument::parse(s).unwrap()).unwrap(),
+            instrument: matrix.find(&Instrument::parse(s).unwrap()).unwrap(),
             size: *size,
         })
         .collect();
-    joint
-        .margin(&universe, &arrays, &portfolio, &orders)
-        .unwrap()
+    joint.margin(&matrix, &portfolio, &orders).unwrap()
 }
 
 fn assert_same(got: &margin_result, want: &margin_core::account::Margin) {

@@ -247,7 +247,7 @@ fn cli_statistical(
     positions: &[(Instrument, f64)],
     order: Option<(Instrument, f64)>,
 ) -> Margin {
-    use margin_core::io::engine::{RiskBuffers, Universe};
+    use margin_core::io::matrix::RiskMatrix;
     use margin_core::io::{MarketOptions, Portfolio, PriceHistory, read_market_with};
     use margin_opt::joint::{JointEngine, lookup_model};
     let market = read_market_with(&chain(), MarketOptions::default()).unwrap();
@@ -264,22 +264,15 @@ fn cli_statistical(
     };
     let mut extra: Vec<Instrument> = positions.iter().map(|p| p.0).collect();
     extra.extend(order.map(|o| o.0));
-    let views = market.views();
-    let snapshot = market.snapshot(&views).unwrap();
-    let universe = Universe::new(&market, &snapshot, lookup_model().unwrap(), &extra).unwrap();
-    let mut buffers = RiskBuffers::new(&universe);
-    let arrays = universe.build(snapshot, &mut buffers).unwrap();
+    let matrix = RiskMatrix::new(market, lookup_model().unwrap(), &extra).unwrap();
     let orders: Vec<Position> = order
         .iter()
         .map(|(i, size)| Position {
-            instrument: universe.find(i).unwrap(),
+            instrument: matrix.find(i).unwrap(),
             size: *size,
         })
         .collect();
-    joint
-        .margin(&universe, &arrays, &portfolio, &orders)
-        .unwrap()
-        .0
+    joint.margin(&matrix, &portfolio, &orders).unwrap().0
 }
 
 fn history() -> PathBuf {

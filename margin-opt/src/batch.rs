@@ -32,9 +32,9 @@
 //!   on systems without `/proc` nothing is removed) is deleted at the start of the next run.
 
 use crate::joint::JointEngine;
-use margin_core::io::engine::{Universe, finite_margin, margin_portfolio, status_name};
+use margin_core::io::engine::{finite_margin, margin_portfolio, status_name};
+use margin_core::io::matrix::RiskMatrix;
 use margin_core::io::{FormatError, Location, parse_portfolio_json};
-use margin_core::risk::RiskArrays;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::fmt;
@@ -54,15 +54,13 @@ pub struct Summary {
     pub errors: u64,
 }
 
-/// What the batch runs against: the universe and its built risk arrays.
+/// What the batch runs against: the risk matrix (instruments, rows, model, numbers).
 #[derive(Debug, Clone, Copy)]
 pub struct Batch<'a> {
-    /// Instruments, rows and model.
-    pub universe: &'a Universe,
-    /// The risk arrays built from `universe`.
-    pub arrays: RiskArrays<'a>,
+    /// Instruments, their lookup, the model and the risk arrays.
+    pub matrix: &'a RiskMatrix,
     /// For a statistical preset, its engine: accounts are looked up and validated in
-    /// `universe` and margined over the engine's joint scenarios (see [`crate::joint`]).
+    /// `matrix` and margined over the engine's joint scenarios (see [`crate::joint`]).
     pub joint: Option<&'a JointEngine>,
 }
 
@@ -96,7 +94,7 @@ impl Batch<'_> {
     /// The preset every line is margined under (named in every output line).
     pub fn preset(&self) -> &'static str {
         self.joint
-            .map_or(self.universe.model().name, |e| e.model().name)
+            .map_or(self.matrix.model().name, |e| e.model().name)
     }
 
     /// The output line (without newline) for input line number `line` holding `text`.
@@ -120,17 +118,17 @@ impl Batch<'_> {
         };
         let mut positions = Vec::new();
         let result = match self.joint {
-            Some(engine) => engine
-                .margin(self.universe, &self.arrays, &portfolio, &[])
-                .map(|(m, _)| m),
-            None => margin_portfolio(
-                self.universe,
-                &self.arrays,
-                &portfolio,
-                &mut positions,
-                scratch,
-            )
-            .map(|(_, m)| m),
+            Some(engine) => engine.margin(self.matrix, &portfolio, &[]).map(|(m, _)| m),
+            None => self.matrix.with_arrays(|arrays| {
+                margin_portfolio(
+                    self.matrix.universe(),
+                    arrays,
+                    &portfolio,
+                    &mut positions,
+                    scratch,
+                )
+                .map(|(_, m)| m)
+            }),
         };
         match result {
             // A non-finite margin is an error line, never a result (`null` in JSON).
@@ -460,7 +458,6 @@ impl std::error::Error for BatchError {}
 #[cfg(test)]
 mod tests {
     use super::*;
-    use margin_core::io::engine::RiskBuffers;
     use margin_core::io::parse_market_json;
     use margin_core::model::Model;
 
@@ -494,15 +491,10 @@ mod tests {
     /// Runs `input` into `out` against the small market above.
     fn run_on<R: BufRead, W: Write>(input: R, out: &mut W) -> Result<Summary, StreamError> {
         let market = parse_market_json(MARKET, Path::new("m.json")).unwrap();
-        let views = market.views();
-        let snap = market.snapshot(&views).unwrap();
         let model = Model::preset("deribit-btc").unwrap();
-        let universe = Universe::new(&market, &snap, model, &[]).unwrap();
-        let mut buffers = RiskBuffers::new(&universe);
-        let arrays = universe.build(snap, &mut buffers).unwrap();
+        let matrix = RiskMatrix::new(market, model, &[]).unwrap();
         let batch = Batch {
-            universe: &universe,
-            arrays,
+            matrix: &matrix,
             joint: None,
         };
         batch.run(input, out, &|_| {})
@@ -519,15 +511,10 @@ mod tests {
     /// Runs `run_files(accounts, out)` against the small market above.
     fn run_files_on(accounts: &Path, out: &Path) -> Result<Summary, BatchError> {
         let market = parse_market_json(MARKET, Path::new("m.json")).unwrap();
-        let views = market.views();
-        let snap = market.snapshot(&views).unwrap();
         let model = Model::preset("deribit-btc").unwrap();
-        let universe = Universe::new(&market, &snap, model, &[]).unwrap();
-        let mut buffers = RiskBuffers::new(&universe);
-        let arrays = universe.build(snap, &mut buffers).unwrap();
+        let matrix = RiskMatrix::new(market, model, &[]).unwrap();
         let batch = Batch {
-            universe: &universe,
-            arrays,
+            matrix: &matrix,
             joint: None,
         };
         batch.run_files(accounts, out, &|_| {})

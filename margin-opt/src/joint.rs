@@ -3,16 +3,17 @@
 //!
 //! A [`JointEngine`] holds the model and its joint scenarios, built once per run from a price
 //! history. An account is looked up and validated exactly as for grids — the same
-//! [`Universe`] and risk arrays give its rows, pricing inputs, currency and size checks (one
-//! instrument universe for every client) — and then margined over the joint scenarios with
-//! [`crate::var::margin`]. The universe is built under a grid preset ([`LOOKUP_PRESET`]) whose
+//! [`RiskMatrix`] gives its rows, pricing inputs, currency and size checks (one instrument
+//! universe for every client) — and then margined over the joint scenarios with
+//! [`crate::var::margin`]. The matrix is built under a grid preset ([`LOOKUP_PRESET`]) whose
 //! scenarios are used only for that validation.
 
 use crate::var::{self, Closes, Scenarios, VarError, VarParams, VarReport};
 use margin_core::account::Margin;
 use margin_core::io::Portfolio;
 use margin_core::io::PriceHistory;
-use margin_core::io::engine::{AccountError, Universe, margin_positions};
+use margin_core::io::engine::{AccountError, margin_positions};
+use margin_core::io::matrix::RiskMatrix;
 use margin_core::model::Model;
 use margin_core::risk::{Position, RiskArrays};
 use margin_core::statistical::Book;
@@ -90,37 +91,40 @@ impl JointEngine {
         &self.dates
     }
 
-    /// Margin of `portfolio` (looked up and validated in `universe`/`arrays`, built under
-    /// [`LOOKUP_PRESET`]), with the run's report. `extra` positions (rows of `arrays`) are
+    /// Margin of `portfolio` (looked up and validated in `matrix`, built under
+    /// [`LOOKUP_PRESET`]), with the run's report. `extra` positions (rows of `matrix`) are
     /// added to the portfolio's, merged by instrument (what-if orders).
     pub fn margin(
         &self,
-        universe: &Universe,
-        arrays: &RiskArrays<'_>,
+        matrix: &RiskMatrix,
         portfolio: &Portfolio,
         extra: &[Position],
     ) -> Result<(Margin, VarReport), AccountError> {
-        let positions = universe
+        let positions = matrix
+            .universe()
             .positions(portfolio)
             .map_err(AccountError::Position)?;
         let merged = merge(&positions, extra);
-        self.margin_positions(
-            arrays,
-            universe.model(),
-            portfolio.currency,
-            portfolio.equity,
-            &merged,
-        )
-        .map_err(|e| match e {
-            VarError::Input(e) => AccountError::core(portfolio, e),
-            VarError::Position(p) => AccountError::Core {
-                instrument: merged
-                    .get(p.index)
-                    .map(|q| arrays.instruments()[q.instrument]),
-                currency: portfolio.currency,
-                error: p.error,
-            },
-        })
+        matrix
+            .with_arrays(|arrays| {
+                self.margin_positions(
+                    arrays,
+                    matrix.model(),
+                    portfolio.currency,
+                    portfolio.equity,
+                    &merged,
+                )
+            })
+            .map_err(|e| match e {
+                VarError::Input(e) => AccountError::core(portfolio, e),
+                VarError::Position(p) => AccountError::Core {
+                    instrument: merged
+                        .get(p.index)
+                        .map(|q| matrix.instruments()[q.instrument]),
+                    currency: portfolio.currency,
+                    error: p.error,
+                },
+            })
     }
 
     /// Margin of an account given as rows of `arrays` (built under `lookup`, the model of its
@@ -178,25 +182,28 @@ impl OwnedBook {
         })
     }
 
-    /// The book of `portfolio` looked up in `universe`/`arrays`, with `extra` positions (rows
-    /// of `arrays`) merged in by instrument ([`merge`]).
+    /// The book of `portfolio` looked up in `matrix`, with `extra` positions (rows of
+    /// `matrix`) merged in by instrument ([`merge`]).
     pub fn of(
-        universe: &Universe,
-        arrays: &RiskArrays<'_>,
+        matrix: &RiskMatrix,
         portfolio: &Portfolio,
         extra: &[Position],
     ) -> Result<OwnedBook, AccountError> {
-        let positions = universe
+        let positions = matrix
+            .universe()
             .positions(portfolio)
             .map_err(AccountError::Position)?;
-        OwnedBook::of_positions(
-            arrays,
-            universe.model(),
-            portfolio.currency,
-            portfolio.equity,
-            &merge(&positions, extra),
-        )
-        .map_err(|e| AccountError::core(portfolio, e))
+        matrix
+            .with_arrays(|arrays| {
+                OwnedBook::of_positions(
+                    arrays,
+                    matrix.model(),
+                    portfolio.currency,
+                    portfolio.equity,
+                    &merge(&positions, extra),
+                )
+            })
+            .map_err(|e| AccountError::core(portfolio, e))
     }
 
     /// The borrowed view the statistical functions take.

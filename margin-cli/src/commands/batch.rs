@@ -4,7 +4,6 @@
 use super::common::{self, MarketArgs};
 use crate::error::CliError;
 use crate::output;
-use margin_core::io::engine::RiskBuffers;
 use margin_opt::batch::{Batch, BatchError};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -44,13 +43,9 @@ pub fn run(args: &BatchArgs) -> Result<(), CliError> {
     margin_opt::batch::check_paths(&args.accounts, &args.out).map_err(batch_error)?;
     let market = args.market.read()?;
     let (model, engine) = args.market.model_and_engine()?;
-    let universe = common::universe(&market, &args.market.market, model, &[])?;
-    let views = market.views();
-    let mut buffers = RiskBuffers::new(&universe);
-    let arrays = common::build(&universe, &market, &views, &mut buffers)?;
+    let matrix = common::matrix(market, &args.market.market, model, &[])?;
     let batch = Batch {
-        universe: &universe,
-        arrays,
+        matrix: &matrix,
         joint: engine.as_ref(),
     };
     let total = std::fs::metadata(&args.accounts)

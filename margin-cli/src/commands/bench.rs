@@ -305,26 +305,24 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport, CliError> {
         ),
     };
     let model = common::read_model(&args.model)?;
-    let universe = common::universe(&market, &file, model, &[])?;
-    let views = market.views();
-    let snapshot = market
-        .snapshot(&views)
-        .map_err(|e| CliError::bad_input(format!("{}: invalid market: {e}", file.display())))?;
-    let mut buffers = RiskBuffers::new(&universe);
-
-    // Risk arrays: the first build checks the market (a clear error), the timed ones repeat it.
-    common::build(&universe, &market, &views, &mut buffers)?;
+    // Risk arrays: the matrix's build checks the market (a clear error), the timed builds
+    // reprice its universe into buffers of their own.
+    let matrix = common::matrix(market, &file, model, &[])?;
+    let universe = matrix.universe();
+    let views = matrix.views();
+    let snapshot = *views.arrays().market();
+    let mut buffers = RiskBuffers::new(universe);
     let (build, build_calls) = mean_time(budget, || {
         let arrays = universe.build(black_box(snapshot), &mut buffers);
         black_box(arrays.is_ok());
     });
-    let arrays = common::build(&universe, &market, &views, &mut buffers)?;
+    let arrays = views.arrays();
     let instruments = arrays.len();
     let scenarios = arrays.scenarios().len();
 
     // One 50-position account and one order on it (an instrument between two held ones).
-    let (currency, positions, rows) = account_positions(&market, &universe, ACCOUNT_POSITIONS)
-        .ok_or_else(|| {
+    let (currency, positions, rows) =
+        account_positions(matrix.market(), universe, ACCOUNT_POSITIONS).ok_or_else(|| {
             CliError::bad_input(format!(
                 "{}: no coin has {ACCOUNT_POSITIONS} instruments to build the benchmark account",
                 file.display()
@@ -363,20 +361,20 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport, CliError> {
     let samples = single_call_times(budget, what_if);
 
     // Batch: gen-accounts's accounts as in-memory JSONL through margin_opt::batch.
-    let generator = Generator::new(&market, &universe, BATCH_POSITIONS, 1).ok_or_else(|| {
-        CliError::bad_input(format!(
-            "{}: no coin has {BATCH_POSITIONS} instruments for the batch accounts",
-            file.display()
-        ))
-    })?;
+    let generator =
+        Generator::new(matrix.market(), universe, BATCH_POSITIONS, 1).ok_or_else(|| {
+            CliError::bad_input(format!(
+                "{}: no coin has {BATCH_POSITIONS} instruments for the batch accounts",
+                file.display()
+            ))
+        })?;
     let mut jsonl = String::new();
     for p in generator.take(BATCH_ACCOUNTS) {
         jsonl.push_str(&write_portfolio_json_line(&p));
         jsonl.push('\n');
     }
     let batch = Batch {
-        universe: &universe,
-        arrays,
+        matrix: &matrix,
         joint: None,
     };
     let run_batch = || {

@@ -1,9 +1,10 @@
 //! What `compute`, `whatif`, `batch` and `demo` share: reading the market, model and
-//! portfolio files, and building the risk arrays once.
+//! portfolio files, and building the risk matrix once.
 
 use crate::error::CliError;
 use margin_core::Instrument;
-use margin_core::io::engine::{RiskBuffers, Universe};
+use margin_core::io::engine::Universe;
+use margin_core::io::matrix::{BuildError, RiskMatrix};
 use margin_core::io::{self, MarketData, Portfolio, PortfolioDefaults};
 use margin_core::model::Model;
 use margin_opt::joint::{JointEngine, lookup_model};
@@ -127,26 +128,29 @@ pub fn universe(
         .map_err(|e| CliError::bad_input(format!("--model: invalid parameters: {e}")))
 }
 
-/// Builds the arrays of `universe` into `buffers`. Every instrument priced at the market
-/// when the universe was made, but a shocked scenario can still overflow on absurd market
-/// numbers (a forward near `f64::MAX`): that is bad input, named by instrument.
-pub fn build<'a>(
-    universe: &'a Universe,
-    market: &'a MarketData,
-    views: &'a [margin_core::UnderlyingMarket<'a>],
-    buffers: &'a mut RiskBuffers,
-) -> Result<margin_core::risk::RiskArrays<'a>, CliError> {
-    let snapshot = market
-        .snapshot(views)
-        .map_err(|e| CliError::internal(format!("market became invalid: {e}")))?;
-    universe.build(snapshot, buffers).map_err(|e| {
-        let name = universe
-            .instruments()
-            .get(e.index)
-            .map_or_else(|| "?".to_string(), ToString::to_string);
-        CliError::bad_input(format!(
-            "cannot price the scenarios of {name}: {} (check the market's numbers)",
-            e.error
-        ))
+/// The risk matrix of `market` (read from `file`) under `model`, with `extra` instruments (a
+/// portfolio's) added: the universe and its arrays, built once. Every instrument priced at the
+/// market when the universe was made, but a shocked scenario can still overflow on absurd
+/// market numbers (a forward near `f64::MAX`): that is bad input, named by instrument.
+pub fn matrix(
+    market: MarketData,
+    file: &Path,
+    model: Model,
+    extra: &[Instrument],
+) -> Result<RiskMatrix, CliError> {
+    let universe = universe(&market, file, model, extra)?;
+    // Kept to name the row a shocked scenario cannot price.
+    let instruments = universe.instruments().to_vec();
+    RiskMatrix::from_universe(market, universe).map_err(|e| match e {
+        BuildError::Core(e) => CliError::internal(format!("market became invalid: {e}")),
+        BuildError::Instrument(e) => {
+            let name = instruments
+                .get(e.index)
+                .map_or_else(|| "?".to_string(), ToString::to_string);
+            CliError::bad_input(format!(
+                "cannot price the scenarios of {name}: {} (check the market's numbers)",
+                e.error
+            ))
+        }
     })
 }

@@ -47,7 +47,7 @@ use crate::error::CliError;
 use crate::output::{self, Align, Table};
 use crate::svg;
 use margin_core::account;
-use margin_core::io::engine::{AccountError, RiskBuffers, Universe, scenario_kind_name};
+use margin_core::io::engine::{AccountError, Universe, scenario_kind_name};
 use margin_core::io::engine::{margin_portfolio, status_name};
 use margin_core::io::{MarketData, Portfolio};
 use margin_core::risk::RiskArrays;
@@ -394,7 +394,7 @@ pub fn compute(
     report_for(
         &portfolio,
         &portfolio_args.portfolio,
-        &market,
+        market,
         &market_args.market.display().to_string(),
         model,
     )
@@ -404,16 +404,16 @@ pub fn compute(
 pub fn report_for(
     portfolio: &Portfolio,
     portfolio_file: &Path,
-    market: &MarketData,
+    market: MarketData,
     market_name: &str,
     model: margin_core::model::Model,
 ) -> Result<Report, CliError> {
     let extra: Vec<_> = portfolio.positions.iter().map(|p| p.instrument).collect();
-    let universe = common::universe(market, Path::new(market_name), model, &extra)?;
-    let views = market.views();
-    let mut buffers = RiskBuffers::new(&universe);
-    let arrays = common::build(&universe, market, &views, &mut buffers)?;
-    report(&universe, &arrays, portfolio, portfolio_file, market_name)
+    let matrix = common::matrix(market, Path::new(market_name), model, &extra)?;
+    let universe = matrix.universe();
+    let views = matrix.views();
+    let arrays = views.arrays();
+    report(universe, &arrays, portfolio, portfolio_file, market_name)
 }
 
 /// Writes the heatmap of `report` to `file`.

@@ -49,7 +49,7 @@ pub fn demo_report() -> Result<compute::Report, CliError> {
     report_for(
         &portfolio,
         Path::new(PORTFOLIO_NAME),
-        &market,
+        market,
         CHAIN_NAME,
         model,
     )

@@ -7,7 +7,7 @@ use crate::error::CliError;
 use crate::output::{self, Align, Table};
 use margin_core::Instrument;
 use margin_core::account::Margin;
-use margin_core::io::engine::{AccountError, RiskBuffers, status_name};
+use margin_core::io::engine::{AccountError, status_name};
 use margin_core::scenario::VolShock;
 use margin_core::spec::Method;
 use margin_core::stats::monte_carlo::Dist;
@@ -157,12 +157,12 @@ pub fn compute(
     let portfolio = common::read_portfolio(portfolio_args)?;
     let market = market_args.read()?;
     let extra: Vec<_> = portfolio.positions.iter().map(|p| p.instrument).collect();
-    let universe = common::universe(&market, &market_args.market, universe_model, &extra)?;
-    let views = market.views();
-    let mut buffers = RiskBuffers::new(&universe);
-    let arrays = common::build(&universe, &market, &views, &mut buffers)?;
+    let matrix = common::matrix(market, &market_args.market, universe_model, &extra)?;
+    let universe = matrix.universe();
+    let views = matrix.views();
+    let arrays = views.arrays();
     let (m, report) = engine
-        .margin(&universe, &arrays, &portfolio, &[])
+        .margin(&matrix, &portfolio, &[])
         .map_err(|e| account_error(&portfolio_args.portfolio, e))?;
     margin_core::io::engine::finite_margin(&m)
         .map_err(|e| account_error(&portfolio_args.portfolio, AccountError::core(&portfolio, e)))?;

@@ -30,7 +30,6 @@ use super::statistical;
 use crate::error::CliError;
 use crate::histogram;
 use crate::output;
-use margin_core::io::engine::RiskBuffers;
 use margin_core::io::history::PriceHistory;
 use margin_core::scenario::VolShock;
 use margin_core::spec::{Covariance, JointSource, Method};
@@ -229,11 +228,8 @@ pub fn run(args: &VarArgs) -> Result<(), CliError> {
     // The account's instruments, validated as `compute` does (one instrument universe).
     let extra: Vec<_> = portfolio.positions.iter().map(|p| p.instrument).collect();
     let model = lookup_model().map_err(|e| CliError::internal(e.to_string()))?;
-    let universe = common::universe(&market, &args.market, model, &extra)?;
-    let views = market.views();
-    let mut buffers = RiskBuffers::new(&universe);
-    let arrays = common::build(&universe, &market, &views, &mut buffers)?;
-    let owned = OwnedBook::of(&universe, &arrays, &portfolio, &[])
+    let matrix = common::matrix(market, &args.market, model, &extra)?;
+    let owned = OwnedBook::of(&matrix, &portfolio, &[])
         .map_err(|e| bad(format!("{}: {e}", args.portfolio.portfolio.display())))?;
     let instruments = &owned.instruments;
     // The history's columns of the coins the book holds, in the history's order.

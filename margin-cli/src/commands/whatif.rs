@@ -15,7 +15,7 @@ use crate::output::{self, Align, Table};
 use margin_core::Instrument;
 use margin_core::account;
 use margin_core::io::MAX_ABS_SIZE;
-use margin_core::io::engine::{RiskBuffers, margin_portfolio, status_name};
+use margin_core::io::engine::{margin_portfolio, status_name};
 use margin_core::risk::Position;
 use serde::Serialize;
 use std::path::Path;
@@ -103,16 +103,16 @@ pub fn run(args: &WhatIfArgs) -> Result<(), CliError> {
     let (model, engine) = args.market.model_and_engine()?;
     let mut extra: Vec<Instrument> = portfolio.positions.iter().map(|p| p.instrument).collect();
     extra.extend(orders.iter().map(|(i, _)| *i));
-    let universe = common::universe(&market, &args.market.market, model, &extra)?;
-    let views = market.views();
-    let mut buffers = RiskBuffers::new(&universe);
-    let arrays = common::build(&universe, &market, &views, &mut buffers)?;
+    let matrix = common::matrix(market, &args.market.market, model, &extra)?;
+    let universe = matrix.universe();
+    let views = matrix.views();
+    let arrays = views.arrays();
     let file = &args.portfolio.portfolio;
     let mut scratch = Vec::new();
     let mut positions = Vec::new();
     // `margin` leaves the per-underlying scenario P&L in scratch for `what_if`.
     let (acct, grid_before) =
-        margin_portfolio(&universe, &arrays, &portfolio, &mut positions, &mut scratch)
+        margin_portfolio(universe, &arrays, &portfolio, &mut positions, &mut scratch)
             .map_err(|e| account_error(file, e))?;
     let overflow = |what: &str, e: margin_core::Error| {
         CliError::bad_input(format!("{}: {what}{e}", file.display()))
@@ -121,7 +121,7 @@ pub fn run(args: &WhatIfArgs) -> Result<(), CliError> {
     let before = match &engine {
         Some(engine) => {
             engine
-                .margin(&universe, &arrays, &portfolio, &[])
+                .margin(&matrix, &portfolio, &[])
                 .map_err(|e| account_error(file, e))?
                 .0
         }
@@ -158,7 +158,7 @@ pub fn run(args: &WhatIfArgs) -> Result<(), CliError> {
         let after = match &engine {
             Some(engine) => {
                 engine
-                    .margin(&universe, &arrays, &portfolio, &[order])
+                    .margin(&matrix, &portfolio, &[order])
                     .map_err(|e| CliError::bad_input(format!("--order `{text}`: {e}")))?
                     .0
             }

@@ -157,6 +157,18 @@ impl<'a> Account<'a> {
         })
     }
 
+    /// The account [`Account::new`] returned, rebound to an owned copy of its positions: no
+    /// check (the `std` owned account validates once and rebinds per call).
+    #[cfg(feature = "std")]
+    pub(crate) fn rebind<'b>(&self, positions: &'b [Position]) -> Account<'b> {
+        Account {
+            currency: self.currency,
+            equity: self.equity,
+            positions,
+            groups: self.groups.clone(),
+        }
+    }
+
     /// Settlement currency of the account.
     pub fn currency(&self) -> Asset {
         self.currency

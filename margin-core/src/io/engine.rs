@@ -176,20 +176,43 @@ impl Universe {
                 }),
             }
         }
-        let mut index: Vec<(RowKey, usize)> = instruments
-            .iter()
-            .enumerate()
-            .map(|(row, i)| (RowKey::of(i), row))
-            .collect();
-        index.sort_unstable();
         Ok(Universe {
             model,
             scenarios,
+            index: row_index(&instruments),
             instruments,
-            index,
             unpriced,
             underlyings: market.underlyings.iter().map(|u| u.asset).collect(),
             valuation_time: snapshot.valuation_time(),
+        })
+    }
+
+    /// The universe of exactly `instruments`, in the given row order, under `model`: the rows
+    /// of a caller's list (the C ABI's `margin_engine_new` with instruments). Fails on an
+    /// instrument listed twice ([`crate::Error::Duplicate`] naming the later index) or invalid
+    /// model parameters. Pricing is not checked here: building the arrays names an instrument
+    /// the market cannot price. An instrument not in the list has no row, and
+    /// [`Universe::find`] gives the reason the market would.
+    pub fn listed(
+        market: &MarketData,
+        model: Model,
+        instruments: Vec<Instrument>,
+    ) -> Result<Universe, crate::Error> {
+        let index = row_index(&instruments);
+        if let Some(w) = index.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(crate::Error::Duplicate {
+                what: "instruments",
+                index: w[1].1,
+            });
+        }
+        Ok(Universe {
+            scenarios: model.scenarios()?,
+            model,
+            instruments,
+            index,
+            unpriced: Vec::new(),
+            underlyings: market.underlyings.iter().map(|u| u.asset).collect(),
+            valuation_time: market.valuation_time,
         })
     }
 
@@ -206,6 +229,11 @@ impl Universe {
     /// Instruments the market names (or the caller asked for) that it cannot price.
     pub fn unpriced(&self) -> &[UnpricedInstrument] {
         &self.unpriced
+    }
+
+    /// The model's scenarios, in column order.
+    pub(crate) fn scenarios(&self) -> &Scenarios {
+        &self.scenarios
     }
 
     /// Number of scenarios per row.
@@ -273,6 +301,17 @@ impl Universe {
             })
             .collect()
     }
+}
+
+/// `(key, row)` of every instrument, sorted by key (equal keys by row).
+fn row_index(instruments: &[Instrument]) -> Vec<(RowKey, usize)> {
+    let mut index: Vec<(RowKey, usize)> = instruments
+        .iter()
+        .enumerate()
+        .map(|(row, i)| (RowKey::of(i), row))
+        .collect();
+    index.sort_unstable();
+    index
 }
 
 /// An instrument as integers, for a fast exact lookup. Strikes are positive, so the bits

@@ -9,7 +9,8 @@
 //! | daily close history CSV, wide or Yahoo OHLC ([`history`]) | [`parse_history_csv`], [`PriceHistory::load`] | — |
 //!
 //! [`engine`] turns a market and a model into risk arrays for every instrument the market can
-//! price, once, for the CLI, the batch runner and the FFI.
+//! price, once, for the CLI, the batch runner and the FFI; [`matrix`] owns them together with
+//! the market, model and lookup ([`matrix::RiskMatrix`]) and lends the arrays out per call.
 //!
 //! [`read_market`] and [`read_portfolio`] open a file and pick the format from its extension
 //! (`.json`, `.csv`) or, failing that, from its content (JSON starts with `{`). Every reader
@@ -27,6 +28,7 @@ mod error;
 pub mod history;
 pub mod market;
 pub mod market_json;
+pub mod matrix;
 pub mod model_file;
 pub mod portfolio;
 

@@ -312,6 +312,23 @@ impl<'a> ScenarioSet<'a> {
         })
     }
 
+    /// A set over `scenarios` already validated with `tenor` (and tagged with `origin`) by
+    /// [`ScenarioSet::new`]: no check, so an owner that validated once (the `std` risk
+    /// matrix) rebinds its set per call in O(1).
+    #[cfg(feature = "std")]
+    pub(crate) fn validated(
+        scenarios: &'a [Scenario],
+        tenor: TenorScaling,
+        origin: Option<u64>,
+    ) -> Self {
+        ScenarioSet {
+            scenarios,
+            tenor,
+            origin,
+            joint: None,
+        }
+    }
+
     /// The same scenarios with per-underlying moves (one row per scenario).
     pub fn with_joint(self, joint: JointMoves<'a>) -> Result<Self, Error> {
         if joint.len() != self.scenarios.len() {
