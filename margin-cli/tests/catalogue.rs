@@ -149,6 +149,30 @@ fn cases() -> Vec<Case> {
                      mm_factor (in [0.1, 1]) is out of range: 0.01",
         },
         Case {
+            class: "grid price_moves written under params",
+            files: vec![
+                ("perp.json", btc(PERP)),
+                (
+                    "moves.json",
+                    r#"{"preset": "grid", "params": {"price_moves": [[-0.1, 1], [0.1, 1]]}}"#
+                        .into(),
+                ),
+            ],
+            args: &[
+                "compute",
+                "--portfolio",
+                "perp.json",
+                "--market",
+                "market.json",
+                "--model",
+                "moves.json",
+            ],
+            code: 1,
+            stderr: "error: --model moves.json: `params.price_moves`: `price_moves` is not a \
+                     parameter: put it at the top level of the model file, next to `preset`, \
+                     e.g. {\"preset\": \"grid\", \"price_moves\": [[-0.1, 1], [0.1, 1]]}",
+        },
+        Case {
             class: "preset of another coin than the account",
             files: vec![(
                 "eth.json",
