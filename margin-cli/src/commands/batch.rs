@@ -114,10 +114,10 @@ fn account_currencies(path: &std::path::Path) -> Vec<(Asset, usize)> {
         let Ok(Line { currency }) = serde_json::from_str::<Line<'_>>(&line) else {
             continue;
         };
-        if let Some(c) = Asset::new(&currency) {
-            if !found.iter().any(|(f, _)| *f == c) {
-                found.push((c, n + 1));
-            }
+        if let Some(c) = Asset::new(&currency)
+            && !found.iter().any(|(f, _)| *f == c)
+        {
+            found.push((c, n + 1));
         }
     }
     found

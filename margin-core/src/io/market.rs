@@ -534,16 +534,15 @@ impl<'p> MarketBuilder<'p> {
     /// implausible numbers.
     pub fn finish(self) -> Result<MarketData, FormatError> {
         for (q, at) in &self.instruments {
-            if let Some(expiry) = q.instrument.expiry() {
-                if self
+            if let Some(expiry) = q.instrument.expiry()
+                && self
                     .forward_price(q.instrument.underlying, expiry)
                     .is_none()
-                {
-                    return Err(self.err(
-                        at,
-                        FormatErrorKind::Missing("forward for this instrument's expiry"),
-                    ));
-                }
+            {
+                return Err(self.err(
+                    at,
+                    FormatErrorKind::Missing("forward for this instrument's expiry"),
+                ));
             }
         }
         let file = self.file;
