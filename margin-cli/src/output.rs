@@ -74,11 +74,41 @@ impl Table {
         line(&mut out, &mut self.headers.iter().map(|(h, _)| h.as_str()));
         let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
         line(&mut out, &mut rule.iter().map(String::as_str));
+        // A value that prints as zero never shows a minus (`-0.00000`, `-0.0 %`): `+` in a
+        // column that shows signs, nothing in one that does not.
+        let signed: Vec<bool> = (0..widths.len())
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .any(|r| r.get(i).is_some_and(|c| c.starts_with('+')))
+            })
+            .collect();
         for r in &self.rows {
-            line(&mut out, &mut r.iter().map(String::as_str));
+            let cells: Vec<std::borrow::Cow<'_, str>> = r
+                .iter()
+                .zip(&signed)
+                .map(|(c, &signed)| unsigned_zero(c, signed))
+                .collect();
+            line(&mut out, &mut cells.iter().map(|c| c.as_ref()));
         }
         out
     }
+}
+
+/// `cell` without the minus of a number that prints as zero (`-0.00000`, `-0.0 %`,
+/// `-0.000e0`): `+` instead when `signed`, else nothing. Any other cell is returned as is.
+pub fn unsigned_zero(cell: &str, signed: bool) -> std::borrow::Cow<'_, str> {
+    let Some(rest) = cell.strip_prefix('-') else {
+        return cell.into();
+    };
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+')))
+        .unwrap_or(rest.len());
+    let mantissa = rest[..end].split(['e', 'E']).next().unwrap_or("");
+    if !mantissa.starts_with('0') || !mantissa.chars().all(|c| c == '0' || c == '.') {
+        return cell.into();
+    }
+    format!("{}{rest}", if signed { "+" } else { "" }).into()
 }
 
 /// Formats an optional number, `-` when absent.
@@ -100,4 +130,33 @@ pub fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
         .map_err(|e| CliError::internal(format!("cannot encode JSON: {e}")))?;
     text.push('\n');
     print(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_cell_shows_a_negative_zero() {
+        for (cell, signed, shown) in [
+            ("-0.00000", false, "0.00000"),
+            ("-0.00000", true, "+0.00000"),
+            ("-0.0 %", true, "+0.0 %"),
+            ("-0", false, "0"),
+            ("-0.000e0", true, "+0.000e0"),
+            ("-0.00001", false, "-0.00001"),
+            ("-2.59e-9", true, "-2.59e-9"),
+            ("-0.25", true, "-0.25"),
+            ("-", false, "-"),
+            ("BTC-0", false, "BTC-0"),
+        ] {
+            assert_eq!(unsigned_zero(cell, signed), shown, "{cell}");
+        }
+        let mut t = Table::new(&[("a", Align::Right), ("b", Align::Right)]);
+        t.row(vec!["+0.5".into(), "-0.0000".into()]);
+        t.row(vec!["-0.0".into(), "0.0001".into()]);
+        let text = t.render();
+        assert!(!text.contains("-0.0"), "{text}");
+        assert!(text.contains("+0.0 "), "{text}");
+    }
 }

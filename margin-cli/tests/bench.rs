@@ -85,3 +85,24 @@ fn bench_rejects_a_bad_duration() {
             .stderr(predicates::str::contains("--seconds"));
     }
 }
+
+/// Issue 13: the command's own `--help` example on the small example market (7 BTC
+/// instruments, fewer than the 50-position account) runs, and says how many positions it used.
+#[test]
+fn bench_help_example_runs_on_the_small_example_market() {
+    let market = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/market.json");
+    let out = Command::cargo_bin("margin")
+        .unwrap()
+        .args(["bench", "--market", market, "--model", "span16"])
+        .args(["--seconds", "0.02", "--mc-scenarios", "1000", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let what = report["measurements"]["margin"]["what"].as_str().unwrap();
+    assert_eq!(what, "margin, 7-position account, cached arrays");
+}

@@ -246,6 +246,8 @@ fn batch_lines_match_compute_and_name_bad_records() {
             "--out",
             s(&out),
         ])
+        // The example mixes BTC and ETH accounts: one preset for all must be insisted on.
+        .args(["--model", "deribit-btc", "--allow-preset-mismatch"])
         .assert()
         .success();
     assert!(!dir.join("accounts-out.jsonl.tmp").exists());
@@ -281,6 +283,9 @@ fn batch_lines_match_compute_and_name_bad_records() {
             s(&file),
             "--market",
             s(&mk),
+            "--model",
+            "deribit-btc",
+            "--allow-preset-mismatch",
         ]);
         assert_eq!(l["initial_margin"], full["initial_margin"]);
         assert_eq!(l["maintenance_margin"], full["maintenance_margin"]);
@@ -320,6 +325,9 @@ fn batch_output_bytes_do_not_depend_on_threads() {
                 s(&chain()),
                 "--out",
                 s(&out),
+                "--model",
+                "deribit-btc",
+                "--allow-preset-mismatch",
             ])
             .assert()
             .success();
@@ -707,6 +715,8 @@ fn bad_inputs_exit_1_with_one_line_naming_the_problem() {
             s(&mk),
             "--out",
             "/nonexistent/dir/o.jsonl",
+            "--model",
+            "span16",
         ],
         &["/nonexistent/dir/o.jsonl.", ".tmp: cannot write"],
     );

@@ -57,6 +57,10 @@ pub fn naked_short_per_strike(
     positions: impl Iterator<Item = Position> + Clone,
     per_contract: f64,
 ) -> f64 {
+    if per_contract == 0.0 {
+        // Every group would add 0.0 (the presets' setting): skip the grouping.
+        return 0.0;
+    }
     let key = |p: &Position| match arrays.instruments()[p.instrument] {
         i @ crate::Instrument {
             kind: Kind::Option { expiry, strike, .. },
@@ -107,7 +111,9 @@ pub fn delta_minimum(
 
 /// Sums `value(first, members)` over the groups of positions sharing a `key` (positions whose key
 /// is `None` belong to no group). Each group is visited once, at its first position, and its
-/// members come in position order, so the sum is deterministic. O(n²), for n ≈ tens.
+/// members come in position order, so the sum is deterministic. O(n × groups): linear for a
+/// key with few values (an underlying), quadratic for a per-strike key, which is why
+/// [`naked_short_per_strike`] skips it when its rate is 0 (every preset's setting).
 fn sum_per_group<K: PartialEq>(
     positions: impl Iterator<Item = Position> + Clone,
     key: impl Fn(&Position) -> Option<K>,

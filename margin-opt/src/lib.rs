@@ -8,6 +8,9 @@
 //! The hedge optimiser and margin attribution will live here too; they are not built yet.
 #![deny(missing_docs)]
 
+// Rust 1.88 (the MSRV) makes clippy suggest a let chain in `check_paths`; batch.rs is being
+// rewritten elsewhere, so the suggestion waits for that change.
+#[allow(clippy::collapsible_if)]
 pub mod batch;
 pub mod joint;
 pub mod var;

@@ -4,18 +4,24 @@
 use super::common::{self, MarketArgs};
 use crate::error::CliError;
 use crate::output;
+use margin_core::Asset;
 use margin_opt::batch::{Batch, BatchError};
-use std::io::IsTerminal;
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 
 /// Arguments of `margin batch`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
     margin batch --accounts examples/accounts.jsonl \\\n      \
-      --market data/deribit/deribit_options_snapshot_20260822T153351Z.csv --out margins.jsonl\n  \
+      --market data/deribit/deribit_options_snapshot_20260822T153351Z.csv --out margins.jsonl \\\n      \
+      --model span16                     # the example mixes BTC and ETH accounts\n  \
     RAYON_NUM_THREADS=1 margin batch ...     # same output bytes on one thread\n\n\
 Input: one portfolio JSON object per line ({\"account\", \"currency\", \"equity\", \
 \"positions\": [{\"instrument\", \"size\"}]}); blank lines are skipped.\n\
+Preset: --model, or without it the account currency's Deribit preset (deribit-eth when the \
+accounts are in ETH, deribit-btc otherwise; accounts mixing BTC and ETH need --model). A \
+Deribit preset of the other coin than a BTC or ETH account is refused, naming the line, \
+unless --allow-preset-mismatch. The summary line names the preset.\n\
 Output: one line per account, in input order: {\"account\", \"initial_margin\", \
 \"maintenance_margin\", \"status\"}, or {\"line\", \"error\"} (with \"account\" when the line \
 parsed) for a record that cannot be margined; the other records still finish and the exit \
@@ -42,7 +48,8 @@ pub fn run(args: &BatchArgs) -> Result<(), CliError> {
     // Refused before any work: an --out that would overwrite the accounts.
     margin_opt::batch::check_paths(&args.accounts, &args.out).map_err(batch_error)?;
     let market = args.market.read()?;
-    let (model, engine) = args.market.model_and_engine()?;
+    let (model, engine) = model_for_accounts(args)?;
+    let preset = engine.as_ref().map_or(model.name, |e| e.model().name);
     let matrix = common::matrix(market, &args.market.market, model, &[])?;
     let batch = Batch {
         matrix: &matrix,
@@ -77,11 +84,92 @@ pub fn run(args: &BatchArgs) -> Result<(), CliError> {
         b.finish_and_clear();
     }
     output::print(&format!(
-        "{} accounts ({} errors) -> {}\n",
+        "{} accounts ({} errors) -> {} (preset {preset})\n",
         summary.accounts,
         summary.errors,
         args.out.display()
     ))
+}
+
+/// The account currencies of the accounts file, each with the first line (1-based) that has
+/// it, in order of appearance. Lines that do not parse are skipped (the batch reports them);
+/// an unreadable file gives none (the batch reports that too).
+fn account_currencies(path: &std::path::Path) -> Vec<(Asset, usize)> {
+    #[derive(serde::Deserialize)]
+    struct Line<'a> {
+        #[serde(borrow)]
+        currency: std::borrow::Cow<'a, str>,
+    }
+    let Ok(file) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(Asset, usize)> = Vec::new();
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let Ok(line) = line else { break };
+        let Ok(Line { currency }) = serde_json::from_str::<Line<'_>>(&line) else {
+            continue;
+        };
+        if let Some(c) = Asset::new(&currency)
+            && !found.iter().any(|(f, _)| *f == c)
+        {
+            found.push((c, n + 1));
+        }
+    }
+    found
+}
+
+/// The model of `--model` or, without it, the default preset of the accounts' currency (the
+/// accounts must then not mix BTC and ETH); a Deribit preset contradicting any account's
+/// currency is refused before any work unless `--allow-preset-mismatch` (see
+/// [`common::check_preset`]).
+fn model_for_accounts(
+    args: &BatchArgs,
+) -> Result<
+    (
+        margin_core::model::Model,
+        Option<margin_opt::joint::JointEngine>,
+    ),
+    CliError,
+> {
+    // The file is scanned only when a currency can change the outcome: no --model, or a
+    // Deribit preset without --allow-preset-mismatch.
+    if let Some(spec) = &args.market.model {
+        let model = common::read_model(spec)?;
+        if args.market.allow_preset_mismatch || !common::is_deribit_coin_preset(&model) {
+            return args.market.model_and_engine();
+        }
+    }
+    let currencies = account_currencies(&args.accounts);
+    let file = args.accounts.display();
+    let coin = |name: &str| currencies.iter().find(|(c, _)| c.as_str() == name);
+    let currency = match (&args.market.model, coin("BTC"), coin("ETH")) {
+        (None, Some((_, btc)), Some((_, eth))) => {
+            return Err(CliError::bad_input(format!(
+                "{file}: accounts in BTC (line {btc}) and ETH (line {eth}) need different \
+                 presets: give --model, or split the file by currency"
+            )));
+        }
+        (_, _, Some((eth, _))) => Some(*eth),
+        (_, Some((btc, _)), _) => Some(*btc),
+        _ => None,
+    };
+    let Some(currency) = currency else {
+        return args.market.model_and_engine();
+    };
+    // Every currency is checked against an explicit model; the first contradiction is named.
+    if args.market.model.is_some() && !args.market.allow_preset_mismatch {
+        let model = common::read_model(args.market.model_spec(None))?;
+        for (c, line) in &currencies {
+            common::check_preset(
+                &model,
+                *c,
+                &format!("the account on line {line} of {file}"),
+                false,
+            )?;
+        }
+    }
+    args.market
+        .model_and_engine_for(currency, &format!("the accounts of {file}"))
 }
 
 fn batch_error(e: BatchError) -> CliError {

@@ -262,7 +262,9 @@ fn account_positions(
     universe: &Universe,
     count: usize,
 ) -> Option<(margin_core::Asset, Vec<Position>, Vec<usize>)> {
-    market.underlyings.iter().find_map(|u| {
+    // The first coin with `count` inverse instruments, else the coin with the most (a small
+    // market such as examples/market.json gives a smaller account; the report says how many).
+    let pools = market.underlyings.iter().map(|u| {
         let rows: Vec<usize> = universe
             .instruments()
             .iter()
@@ -270,18 +272,30 @@ fn account_positions(
             .filter(|(_, i)| i.underlying == u.asset && i.is_inverse())
             .map(|(row, _)| row)
             .collect();
-        if rows.len() < count {
-            return None;
+        (u.asset, rows)
+    });
+    let mut best: Option<(margin_core::Asset, Vec<usize>)> = None;
+    for (asset, rows) in pools {
+        if rows.len() >= count {
+            best = Some((asset, rows));
+            break;
         }
-        let step = rows.len() / count;
-        let positions = (0..count)
-            .map(|k| Position {
-                instrument: rows[k * step],
-                size: if k % 2 == 0 { 1.5 } else { -2.0 } + 0.1 * k as f64,
-            })
-            .collect();
-        Some((u.asset, positions, rows))
-    })
+        if best.as_ref().is_none_or(|(_, b)| rows.len() > b.len()) {
+            best = Some((asset, rows));
+        }
+    }
+    best.filter(|(_, rows)| !rows.is_empty())
+        .map(|(asset, rows)| {
+            let count = count.min(rows.len());
+            let step = rows.len() / count;
+            let positions = (0..count)
+                .map(|k| Position {
+                    instrument: rows[k * step],
+                    size: if k % 2 == 0 { 1.5 } else { -2.0 } + 0.1 * k as f64,
+                })
+                .collect();
+            (asset, positions, rows)
+        })
 }
 
 /// Runs every measurement.
@@ -324,11 +338,12 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport, CliError> {
     let (currency, positions, rows) =
         account_positions(matrix.market(), universe, ACCOUNT_POSITIONS).ok_or_else(|| {
             CliError::bad_input(format!(
-                "{}: no coin has {ACCOUNT_POSITIONS} instruments to build the benchmark account",
+                "{}: no coin has an inverse instrument to build the benchmark account",
                 file.display()
             ))
         })?;
-    let step = rows.len() / ACCOUNT_POSITIONS;
+    let account_positions = positions.len();
+    let step = rows.len() / account_positions;
     let order = Position {
         instrument: rows[step / 2],
         size: -1.0,
@@ -361,10 +376,12 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport, CliError> {
     let samples = single_call_times(budget, what_if);
 
     // Batch: gen-accounts's accounts as in-memory JSONL through margin_opt::batch.
+    // As many positions per account as the benchmark account has, up to BATCH_POSITIONS.
+    let batch_positions = BATCH_POSITIONS.min(account_positions);
     let generator =
-        Generator::new(matrix.market(), universe, BATCH_POSITIONS, 1).ok_or_else(|| {
+        Generator::new(matrix.market(), universe, batch_positions, 1).ok_or_else(|| {
             CliError::bad_input(format!(
-                "{}: no coin has {BATCH_POSITIONS} instruments for the batch accounts",
+                "{}: no coin has {batch_positions} instruments for the batch accounts",
                 file.display()
             ))
         })?;
@@ -407,7 +424,7 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport, CliError> {
             build_calls,
         ),
         margin: below(
-            &format!("margin, {ACCOUNT_POSITIONS}-position account, cached arrays"),
+            &format!("margin, {account_positions}-position account, cached arrays"),
             us(margin),
             "us",
             5.0,
@@ -436,7 +453,7 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport, CliError> {
         ),
         batch: Measurement {
             what: format!(
-                "batch, {BATCH_ACCOUNTS} accounts × {BATCH_POSITIONS} positions, \
+                "batch, {BATCH_ACCOUNTS} accounts × {batch_positions} positions, \
                  {threads} threads"
             ),
             value: accounts_per_s,
@@ -550,7 +567,8 @@ pub fn render(r: &BenchReport) -> String {
 
 /// How the batch row was measured.
 const BATCH_NOTE: &str = "\nbatch: margin_opt::batch on in-memory JSONL (parse, margin, JSON out; no \
-    file I/O), the accounts of `gen-accounts --positions 20 --seed 1`\n";
+    file I/O), the accounts of `gen-accounts --positions 20 --seed 1` (fewer positions, as many as \
+    the margin row's account, on a market with fewer instruments)\n";
 
 /// Runs `margin bench`.
 pub fn run(args: &BenchArgs) -> Result<(), CliError> {

@@ -2,11 +2,11 @@
 //! portfolio files, and building the risk matrix once.
 
 use crate::error::CliError;
-use margin_core::Instrument;
 use margin_core::io::engine::Universe;
 use margin_core::io::matrix::{BuildError, RiskMatrix};
 use margin_core::io::{self, MarketData, Portfolio, PortfolioDefaults};
 use margin_core::model::Model;
+use margin_core::{Asset, Instrument};
 use margin_opt::joint::{JointEngine, lookup_model};
 use margin_opt::var::VarParams;
 use std::path::{Path, PathBuf};
@@ -18,9 +18,14 @@ pub struct MarketArgs {
     #[arg(long, value_name = "FILE")]
     pub market: PathBuf,
     /// Margin model: a preset name (deribit-btc, deribit-eth, span16, grid) or a model file
-    /// such as {"preset": "deribit-eth", "params": {"pnl_offset": 0.6}}.
-    #[arg(long, value_name = "PRESET|FILE", default_value = "deribit-btc")]
-    pub model: String,
+    /// such as {"preset": "deribit-eth", "params": {"pnl_offset": 0.6}}. [default: by the
+    /// account currency: deribit-eth for ETH, deribit-btc for BTC and every other currency]
+    #[arg(long, value_name = "PRESET|FILE")]
+    pub model: Option<String>,
+    /// Margin a BTC account under deribit-eth or an ETH account under deribit-btc (a Deribit
+    /// preset whose coin contradicts the account currency is refused otherwise).
+    #[arg(long)]
+    pub allow_preset_mismatch: bool,
     /// Accept market numbers outside the plausibility bounds (vol > 5.0, |rate| > 0.5,
     /// forward or perpetual outside [0.5, 2] × index, prices > 1e12; see docs/cli.md).
     #[arg(long)]
@@ -31,12 +36,83 @@ pub struct MarketArgs {
     pub history: Vec<String>,
 }
 
+/// The preset `--model` defaults to for an account in `currency`: Deribit's preset of that
+/// coin (deribit-eth for ETH), else deribit-btc (BTC, other coins, stablecoins, or no account).
+pub fn default_preset(currency: Option<Asset>) -> &'static str {
+    match currency {
+        Some(c) if c.as_str() == "ETH" => "deribit-eth",
+        _ => "deribit-btc",
+    }
+}
+
+/// The coin a Deribit preset (or a model file derived from one) is calibrated for.
+fn preset_coin(model: &Model) -> Option<&'static str> {
+    match model.name {
+        "deribit-btc" => Some("BTC"),
+        "deribit-eth" => Some("ETH"),
+        _ => None,
+    }
+}
+
+/// True for a Deribit preset calibrated for one coin (BTC or ETH), or a model file on one.
+pub fn is_deribit_coin_preset(model: &Model) -> bool {
+    preset_coin(model).is_some()
+}
+
+/// Refuses a Deribit preset calibrated for BTC on an ETH account, or for ETH on a BTC account
+/// (`what` names the account in the error), unless `allow`.
+pub fn check_preset(
+    model: &Model,
+    currency: Asset,
+    what: &str,
+    allow: bool,
+) -> Result<(), CliError> {
+    let Some(coin) = preset_coin(model) else {
+        return Ok(());
+    };
+    let account = currency.as_str();
+    if allow || account == coin || !matches!(account, "BTC" | "ETH") {
+        return Ok(());
+    }
+    Err(CliError::bad_input(format!(
+        "--model {}: the preset is Deribit's {coin} preset but {what} is in {account}: use \
+         --model {} (the default for {account}), or pass --allow-preset-mismatch to margin it \
+         under {} anyway",
+        model.name,
+        default_preset(Some(currency)),
+        model.name
+    )))
+}
+
 impl MarketArgs {
-    /// The model of `--model` and, for a statistical model, its engine over `--history`. The
-    /// returned model is the one the universe is built under: the model itself for a grid,
-    /// the lookup preset for a statistical model (see `margin_opt::joint`).
+    /// The `--model` argument, or the default preset for an account in `currency`.
+    pub fn model_spec(&self, currency: Option<Asset>) -> &str {
+        self.model
+            .as_deref()
+            .unwrap_or_else(|| default_preset(currency))
+    }
+
+    /// The model of `--model` (or the default for `currency`) and, for a statistical model, its
+    /// engine over `--history`, with [`MarketArgs::model_and_engine`]'s rules. A Deribit preset
+    /// contradicting `currency` is refused (see [`check_preset`]); `what` names the account.
+    pub fn model_and_engine_for(
+        &self,
+        currency: Asset,
+        what: &str,
+    ) -> Result<(Model, Option<JointEngine>), CliError> {
+        let model = read_model(self.model_spec(Some(currency)))?;
+        check_preset(&model, currency, what, self.allow_preset_mismatch)?;
+        self.engine_of(model)
+    }
+
+    /// The model of `--model` (default deribit-btc) and, for a statistical model, its engine
+    /// over `--history`. The returned model is the one the universe is built under: the model
+    /// itself for a grid, the lookup preset for a statistical model (see `margin_opt::joint`).
     pub fn model_and_engine(&self) -> Result<(Model, Option<JointEngine>), CliError> {
-        let model = read_model(&self.model)?;
+        self.engine_of(read_model(self.model_spec(None))?)
+    }
+
+    fn engine_of(&self, model: Model) -> Result<(Model, Option<JointEngine>), CliError> {
         if VarParams::of(&model).is_none() {
             if !self.history.is_empty() {
                 return Err(CliError::bad_input(format!(

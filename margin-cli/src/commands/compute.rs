@@ -383,16 +383,17 @@ fn body(table: &str) -> String {
     table.lines().skip(2).map(|l| format!("  {l}\n")).collect()
 }
 
-/// Reads everything, margins the account and returns the report.
+/// Reads the market, margins `portfolio` (read from `portfolio_args`) under `model` and
+/// returns the report.
 pub fn compute(
     portfolio_args: &PortfolioArgs,
+    portfolio: &Portfolio,
     market_args: &MarketArgs,
+    model: margin_core::model::Model,
 ) -> Result<Report, CliError> {
-    let portfolio = common::read_portfolio(portfolio_args)?;
     let market = market_args.read()?;
-    let model = common::read_model(&market_args.model)?;
     report_for(
-        &portfolio,
+        portfolio,
         &portfolio_args.portfolio,
         market,
         &market_args.market.display().to_string(),
@@ -416,6 +417,11 @@ pub fn report_for(
     report(universe, &arrays, portfolio, portfolio_file, market_name)
 }
 
+/// How errors name the account of `portfolio`.
+pub fn account_name(portfolio: &Portfolio) -> String {
+    format!("account `{}`", portfolio.account)
+}
+
 /// Writes the heatmap of `report` to `file`.
 pub fn write_svg(report: &Report, file: &Path) -> Result<(), CliError> {
     std::fs::write(file, svg::heatmap(report))
@@ -424,7 +430,11 @@ pub fn write_svg(report: &Report, file: &Path) -> Result<(), CliError> {
 
 /// Runs `margin compute`.
 pub fn run(args: &ComputeArgs) -> Result<(), CliError> {
-    let (model, engine) = args.market.model_and_engine()?;
+    // The account currency picks the default preset and is checked against an explicit one.
+    let portfolio = common::read_portfolio(&args.portfolio)?;
+    let (model, engine) = args
+        .market
+        .model_and_engine_for(portfolio.currency, &account_name(&portfolio))?;
     if let Some(engine) = &engine {
         if args.svg.is_some() {
             return Err(CliError::bad_input(
@@ -440,7 +450,7 @@ pub fn run(args: &ComputeArgs) -> Result<(), CliError> {
             args.json,
         );
     }
-    let report = compute(&args.portfolio, &args.market)?;
+    let report = compute(&args.portfolio, &portfolio, &args.market, model)?;
     if let Some(file) = &args.svg {
         write_svg(&report, file)?;
     }

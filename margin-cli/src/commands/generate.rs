@@ -130,7 +130,7 @@ impl Iterator for Generator {
 /// Runs `margin gen-accounts`.
 pub fn run(args: &GenArgs) -> Result<(), CliError> {
     let market = args.market.read()?;
-    let model = common::read_model(&args.market.model)?;
+    let model = common::read_model(args.market.model_spec(None))?;
     let universe = common::universe(&market, &args.market.market, model, &[])?;
     let generator =
         Generator::new(&market, &universe, args.positions, args.seed).ok_or_else(|| {

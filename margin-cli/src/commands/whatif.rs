@@ -9,7 +9,7 @@
 //! per-order margins are those of the portfolio with that order filled.
 
 use super::common::{self, MarketArgs, PortfolioArgs};
-use super::compute::account_error;
+use super::compute::{account_error, account_name};
 use crate::error::CliError;
 use crate::output::{self, Align, Table};
 use margin_core::Instrument;
@@ -100,7 +100,9 @@ pub fn run(args: &WhatIfArgs) -> Result<(), CliError> {
         .collect::<Result<Vec<_>, _>>()?;
     let portfolio = common::read_portfolio(&args.portfolio)?;
     let market = args.market.read()?;
-    let (model, engine) = args.market.model_and_engine()?;
+    let (model, engine) = args
+        .market
+        .model_and_engine_for(portfolio.currency, &account_name(&portfolio))?;
     let mut extra: Vec<Instrument> = portfolio.positions.iter().map(|p| p.instrument).collect();
     extra.extend(orders.iter().map(|(i, _)| *i));
     let matrix = common::matrix(market, &args.market.market, model, &extra)?;

@@ -123,7 +123,9 @@ pub struct Account<'a> {
 impl<'a> Account<'a> {
     /// Checks every position: known instrument, finite size within ±[`MAX_SIZE`], settling in
     /// `currency` (the coin for inverse products, the quote for linear ones), no instrument
-    /// twice, at most [`MAX_UNDERLYINGS`] underlyings; equity finite.
+    /// twice, at most [`MAX_UNDERLYINGS`] underlyings; equity finite. The first failing
+    /// position is reported. Allocation-free and O(n) for rows in ascending order or up to
+    /// 64 positions; otherwise O(n) per 32,768 rows the positions span (see [`first_repeat`]).
     pub fn new(
         arrays: &RiskArrays<'_>,
         currency: Asset,
@@ -132,12 +134,10 @@ impl<'a> Account<'a> {
     ) -> Result<Self, Error> {
         crate::error::finite(equity, "equity")?;
         let mut groups = heapless::Vec::new();
+        let repeat = first_repeat(positions, arrays.instruments().len());
         for (index, p) in positions.iter().enumerate() {
             let underlying = check_position(arrays, currency, p, index)?;
-            if positions[..index]
-                .iter()
-                .any(|q| q.instrument == p.instrument)
-            {
+            if repeat == Some(index) {
                 return Err(Error::Duplicate {
                     what: "positions",
                     index,
@@ -325,6 +325,64 @@ pub fn isolated(
     Ok(())
 }
 
+/// Positions up to which [`first_repeat`] compares every pair.
+const PAIRWISE_LIMIT: usize = 64;
+/// Rows [`first_repeat`] marks per pass: a 4 KiB bitset on the stack.
+const WINDOW_WORDS: usize = 512;
+
+/// The first position (by index) whose row an earlier position already holds, among rows
+/// below `rows` (a row out of range is [`check_position`]'s error, never a repeat).
+///
+/// Allocation-free: up to [`PAIRWISE_LIMIT`] positions every pair is compared; rows in strictly
+/// ascending order have none; otherwise the rows the positions span are marked in a stack
+/// bitset one window of 32,768 rows at a time, so the cost is O(n) per window (100,000
+/// positions over 100,000 rows: 4 passes), not the O(n²) of comparing pairs.
+fn first_repeat(positions: &[Position], rows: usize) -> Option<usize> {
+    if positions.len() <= PAIRWISE_LIMIT {
+        return (1..positions.len()).find(|&i| {
+            let row = positions[i].instrument;
+            row < rows && positions[..i].iter().any(|q| q.instrument == row)
+        });
+    }
+    if positions
+        .windows(2)
+        .all(|w| w[0].instrument < w[1].instrument)
+    {
+        return None;
+    }
+    let in_range = || positions.iter().map(|p| p.instrument).filter(|&r| r < rows);
+    let lo = in_range().min()?;
+    let hi = in_range().max()?;
+    const WINDOW: usize = WINDOW_WORDS * 64;
+    let mut first: Option<usize> = None;
+    let mut start = lo;
+    while start <= hi {
+        let mut bits = [0u64; WINDOW_WORDS];
+        for (i, p) in positions.iter().enumerate() {
+            if first.is_some_and(|f| i >= f) {
+                break;
+            }
+            let Some(offset) = p.instrument.checked_sub(start) else {
+                continue;
+            };
+            if offset >= WINDOW || p.instrument >= rows {
+                continue;
+            }
+            let (word, bit) = (offset / 64, 1u64 << (offset % 64));
+            if bits[word] & bit != 0 {
+                first = Some(i);
+                break;
+            }
+            bits[word] |= bit;
+        }
+        start = match start.checked_add(WINDOW) {
+            Some(next) => next,
+            None => break,
+        };
+    }
+    first
+}
+
 /// Checks one position (as number `index`) and returns its underlying.
 fn check_position<'r>(
     arrays: &RiskArrays<'r>,
@@ -384,4 +442,69 @@ fn merge(positions: &[Position], order: Position) -> impl Iterator<Item = Positi
             }
         })
         .chain((!held).then_some(order))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pairwise definition: the first index whose row an earlier index holds.
+    fn naive(positions: &[Position], rows: usize) -> Option<usize> {
+        (0..positions.len()).find(|&i| {
+            positions[i].instrument < rows
+                && positions[..i]
+                    .iter()
+                    .any(|q| q.instrument == positions[i].instrument)
+        })
+    }
+
+    fn at(rows: impl IntoIterator<Item = usize>) -> std::vec::Vec<Position> {
+        rows.into_iter()
+            .map(|instrument| Position {
+                instrument,
+                size: 1.0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn first_repeat_matches_the_pairwise_definition_at_every_size() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        for n in [0, 1, 2, 63, 64, 65, 200, 5_000] {
+            for spread in [n.max(1), 4 * n.max(1), 100_000] {
+                let unique = at((0..n).map(|i| (i * 7919) % (n.max(1) * 7919 + 1)));
+                assert_eq!(
+                    first_repeat(&unique, usize::MAX),
+                    naive(&unique, usize::MAX)
+                );
+                let random = at((0..n).map(|_| next(spread)));
+                assert_eq!(
+                    first_repeat(&random, spread),
+                    naive(&random, spread),
+                    "{n} {spread}"
+                );
+                // Out-of-range rows (the caller's error) are never repeats.
+                assert_eq!(
+                    first_repeat(&random, spread / 2),
+                    naive(&random, spread / 2)
+                );
+            }
+        }
+        // 100,000 distinct rows in descending order, then the first one again at the end.
+        let mut rows = at((0..100_000).rev());
+        assert_eq!(first_repeat(&rows, 100_000), None);
+        rows.push(rows[0]);
+        assert_eq!(first_repeat(&rows, 100_000), Some(100_000));
+        // Rows far apart (several windows) and huge values out of range.
+        let far = at([5, 1_000_000, usize::MAX, 70_000, usize::MAX, 1_000_000, 5]);
+        let far: std::vec::Vec<Position> = far.iter().cycle().take(70).copied().collect();
+        assert_eq!(first_repeat(&far, 2_000_000), naive(&far, 2_000_000));
+        assert_eq!(first_repeat(&far, 2_000_000), Some(5));
+    }
 }

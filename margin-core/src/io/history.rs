@@ -129,10 +129,10 @@ impl PriceHistory {
 
 /// `COIN=path` → `(Some(COIN), path)`; anything else is a path.
 fn split_spec(spec: &str) -> (Option<Asset>, &Path) {
-    if let Some((coin, path)) = spec.split_once('=') {
-        if let Some(coin) = Asset::new(&coin.trim().to_ascii_uppercase()) {
-            return (Some(coin), Path::new(path.trim()));
-        }
+    if let Some((coin, path)) = spec.split_once('=')
+        && let Some(coin) = Asset::new(&coin.trim().to_ascii_uppercase())
+    {
+        return (Some(coin), Path::new(path.trim()));
     }
     (None, Path::new(spec))
 }

@@ -39,6 +39,7 @@ use crate::instrument::{Asset, Instrument, Kind, Right};
 use crate::market::{Forward, MarketSnapshot, UnderlyingMarket, VolQuote};
 use crate::time::Timestamp;
 use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Largest accepted implied vol, as a decimal (5.0 = 500 %).
@@ -299,6 +300,50 @@ pub fn instrument_order(a: &Instrument, b: &Instrument) -> Ordering {
         .then(ka.3.cmp(&kb.3))
 }
 
+/// An instrument ordered by [`instrument_order`], so the readers find a repeated instrument
+/// in a sorted set (O(log n)) instead of a scan. Strikes are positive and finite, so equal
+/// under this order means equal instruments.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ordered(pub(crate) Instrument);
+
+impl PartialEq for Ordered {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Ordered {}
+impl PartialOrd for Ordered {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Ordered {
+    fn cmp(&self, other: &Self) -> Ordering {
+        instrument_order(&self.0, &other.0)
+    }
+}
+
+/// The key of a vol quote (coin, expiry, strike, right), ordered as [`VolQuote::key_cmp`].
+#[derive(Debug, Clone, Copy)]
+struct VolKey(Asset, VolQuote);
+
+impl PartialEq for VolKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for VolKey {}
+impl PartialOrd for VolKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for VolKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.cmp(&other.0).then(vol_order(&self.1, &other.1))
+    }
+}
+
 /// Collects a market entry by entry, remembering where each came from, then sorts, rejects
 /// duplicates and validates. Shared by every market reader so the rules live in one place.
 #[derive(Debug)]
@@ -310,6 +355,10 @@ pub struct MarketBuilder<'p> {
     perpetuals: Vec<(Asset, f64, Location)>,
     vols: Vec<(Asset, VolQuote, Location)>,
     instruments: Vec<(InstrumentQuote, Location)>,
+    /// The instruments added so far, for the duplicate check (O(log n) per entry).
+    seen: BTreeSet<Ordered>,
+    /// Index in `vols` of each vol key, for the shared-surface check (O(log n) per entry).
+    vol_index: BTreeMap<VolKey, usize>,
     options: MarketOptions,
 }
 
@@ -324,6 +373,8 @@ impl<'p> MarketBuilder<'p> {
             perpetuals: Vec::new(),
             vols: Vec::new(),
             instruments: Vec::new(),
+            seen: BTreeSet::new(),
+            vol_index: BTreeMap::new(),
             options: MarketOptions::default(),
         }
     }
@@ -398,7 +449,7 @@ impl<'p> MarketBuilder<'p> {
     pub fn instrument(&mut self, quote: InstrumentQuote, at: Location) -> Result<(), FormatError> {
         let inst = quote.instrument;
         self.known(inst.underlying, &at)?;
-        if self.instruments.iter().any(|(q, _)| q.instrument == inst) {
+        if self.seen.contains(&Ordered(inst)) {
             return Err(self.err(
                 &at,
                 FormatErrorKind::Duplicate {
@@ -423,11 +474,8 @@ impl<'p> MarketBuilder<'p> {
                 vol,
             };
             // An inverse and a linear option with the same terms share one vol surface entry.
-            match self
-                .vols
-                .iter()
-                .find(|(a, v, _)| *a == inst.underlying && same_key(v, &q))
-            {
+            let key = VolKey(inst.underlying, q);
+            match self.vol_index.get(&key).map(|&k| &self.vols[k]) {
                 Some((_, v, _)) if v.vol == vol => {}
                 Some((_, v, prev_at)) => {
                     return Err(self.err(
@@ -439,9 +487,13 @@ impl<'p> MarketBuilder<'p> {
                         )),
                     ));
                 }
-                None => self.vols.push((inst.underlying, q, at.clone())),
+                None => {
+                    self.vol_index.insert(key, self.vols.len());
+                    self.vols.push((inst.underlying, q, at.clone()));
+                }
             }
         }
+        self.seen.insert(Ordered(inst));
         self.instruments.push((quote, at));
         Ok(())
     }
@@ -482,16 +534,15 @@ impl<'p> MarketBuilder<'p> {
     /// implausible numbers.
     pub fn finish(self) -> Result<MarketData, FormatError> {
         for (q, at) in &self.instruments {
-            if let Some(expiry) = q.instrument.expiry() {
-                if self
+            if let Some(expiry) = q.instrument.expiry()
+                && self
                     .forward_price(q.instrument.underlying, expiry)
                     .is_none()
-                {
-                    return Err(self.err(
-                        at,
-                        FormatErrorKind::Missing("forward for this instrument's expiry"),
-                    ));
-                }
+            {
+                return Err(self.err(
+                    at,
+                    FormatErrorKind::Missing("forward for this instrument's expiry"),
+                ));
             }
         }
         let file = self.file;
@@ -568,10 +619,6 @@ impl<'p> MarketBuilder<'p> {
         }
         Ok(market)
     }
-}
-
-fn same_key(a: &VolQuote, b: &VolQuote) -> bool {
-    vol_order(a, b) == Ordering::Equal
 }
 
 fn vol_order(a: &VolQuote, b: &VolQuote) -> Ordering {

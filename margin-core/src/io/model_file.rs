@@ -37,10 +37,32 @@ fn path(p: impl Into<String>) -> Location {
     Location::Path(p.into())
 }
 
+/// The error for `price_moves` written under `params` (a first guess, since every other
+/// setting goes there), or `None`. Looked for only once the file failed to parse.
+fn misplaced_price_moves(ctx: &Ctx<'_>, text: &str) -> Option<FormatError> {
+    let doc: serde_json::Value = serde_json::from_str(text).ok()?;
+    doc.get("params")?.get("price_moves")?;
+    Some(price_moves_in_params(ctx))
+}
+
+fn price_moves_in_params(ctx: &Ctx<'_>) -> FormatError {
+    ctx.err(
+        &path("params.price_moves"),
+        FormatErrorKind::Unsupported(
+            "`price_moves` is not a parameter: put it at the top level of the model file, next \
+             to `preset`, e.g. {\"preset\": \"grid\", \"price_moves\": [[-0.1, 1], [0.1, 1]]}"
+                .to_string(),
+        ),
+    )
+}
+
 /// Parses a model file (see the module docs); `file` names the source in errors.
 pub fn parse_model_json(text: &str, file: &Path) -> Result<Model, FormatError> {
     let ctx = Ctx { file };
-    let raw: super::Object<RawModel> = super::from_json(text, file)?;
+    let raw: super::Object<RawModel> = match super::from_json(text, file) {
+        Ok(raw) => raw,
+        Err(e) => return Err(misplaced_price_moves(&ctx, text).unwrap_or(e)),
+    };
     let raw = raw.0;
     let mut model = Model::preset(&raw.preset).map_err(|_| {
         ctx.err(
@@ -62,6 +84,9 @@ pub fn parse_model_json(text: &str, file: &Path) -> Result<Model, FormatError> {
                     key: name.clone(),
                 },
             ));
+        }
+        if name == "price_moves" {
+            return Err(price_moves_in_params(&ctx));
         }
         let value = ctx.finite(*value, "parameter value", &at)?;
         model.set(name, value).map_err(|_| {
@@ -222,6 +247,10 @@ mod tests {
                 "`price_moves[1]`",
             ),
             (r#"{"preset": "grid", "price_moves": []}"#, "`price_moves`"),
+            (
+                r#"{"preset": "grid", "params": {"price_moves": [[0.1, 1]]}}"#,
+                "`params.price_moves`: `price_moves` is not a parameter: put it at the top level",
+            ),
             (r#"{"preset": "grid", "extra": 1}"#, "unknown field"),
         ];
         for (text, needle) in cases {

@@ -25,9 +25,11 @@
 //! errors.
 
 use super::error::{FormatError, FormatErrorKind, Location};
+use super::market::Ordered;
 use super::{Ctx, Object, cell, csv_error};
 use crate::instrument::{Asset, Instrument};
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -87,14 +89,29 @@ struct RawPosition<'a> {
     size: f64,
 }
 
-/// Appends a position, rejecting a repeated instrument; `at` is called only on error.
+/// Up to this many positions a repeated instrument is found by a scan (no allocation, the
+/// usual account); beyond, in a sorted set.
+const SCAN_LIMIT: usize = 32;
+
+/// Appends a position, rejecting a repeated instrument: a scan of the first [`SCAN_LIMIT`],
+/// then a look-up in `seen` (the instruments appended so far), so O(n log n) in all;
+/// `at` is called only on error.
 fn push_unique(
     ctx: &Ctx<'_>,
     positions: &mut Vec<Position>,
+    seen: &mut BTreeSet<Ordered>,
     p: Position,
     at: impl FnOnce() -> Location,
 ) -> Result<(), FormatError> {
-    if positions.iter().any(|q| q.instrument == p.instrument) {
+    let repeated = if positions.len() < SCAN_LIMIT {
+        positions.iter().any(|q| q.instrument == p.instrument)
+    } else {
+        if seen.is_empty() {
+            seen.extend(positions.iter().map(|q| Ordered(q.instrument)));
+        }
+        !seen.insert(Ordered(p.instrument))
+    };
+    if repeated {
         return Err(ctx.err(
             &at(),
             FormatErrorKind::Duplicate {
@@ -130,6 +147,7 @@ pub fn parse_portfolio_json(text: &str, file: &Path) -> Result<Portfolio, Format
     let currency = ctx.asset(&raw.currency, &Location::Path("currency".into()))?;
     let equity = ctx.equity(raw.equity, &Location::Path("equity".into()))?;
     let mut positions: Vec<Position> = Vec::with_capacity(raw.positions.len());
+    let mut seen = BTreeSet::new();
     for (i, Object(p)) in raw.positions.iter().enumerate() {
         let instrument = match Instrument::parse(p.instrument.trim()) {
             Ok(instrument) => instrument,
@@ -143,7 +161,7 @@ pub fn parse_portfolio_json(text: &str, file: &Path) -> Result<Portfolio, Format
         if let Some(kind) = own_coin(currency, &position) {
             return Err(ctx.err(&Location::Path(format!("positions[{i}].instrument")), kind));
         }
-        push_unique(&ctx, &mut positions, position, || {
+        push_unique(&ctx, &mut positions, &mut seen, position, || {
             Location::Path(format!("positions[{i}]"))
         })?;
     }
@@ -169,6 +187,7 @@ pub fn parse_portfolio_csv(
     let headers = reader.headers().map_err(|e| csv_error(file, &e))?.clone();
     let [c_inst, c_size] = super::columns(&ctx, &headers, ["instrument", "size"])?;
     let mut positions = Vec::new();
+    let mut seen = BTreeSet::new();
     let mut lines = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| csv_error(file, &e))?;
@@ -176,8 +195,10 @@ pub fn parse_portfolio_csv(
         let instrument = ctx.symbol(record.get(c_inst).unwrap_or(""), &cell(line, "instrument"))?;
         let at = cell(line, "size");
         let size = ctx.size(ctx.number(record.get(c_size).unwrap_or(""), &at)?, || at)?;
-        push_unique(&ctx, &mut positions, Position { instrument, size }, || {
-            Location::Line { line, column: None }
+        let p = Position { instrument, size };
+        push_unique(&ctx, &mut positions, &mut seen, p, || Location::Line {
+            line,
+            column: None,
         })?;
         lines.push(line);
     }

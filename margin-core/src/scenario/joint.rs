@@ -18,7 +18,7 @@ impl<'a> JointMoves<'a> {
     /// and every move (finite, above −100 %).
     pub fn new(underlyings: &'a [Asset], moves: &'a [f64]) -> Result<Self, Error> {
         let u = underlyings.len();
-        if u == 0 || moves.len() % u != 0 {
+        if u == 0 || !moves.len().is_multiple_of(u) {
             return Err(Error::OutOfRange {
                 what: "joint moves (a whole number of rows of one move per underlying)",
                 value: moves.len() as f64,

@@ -39,7 +39,7 @@ pub const EWMA_SEED_DAYS: usize = 30;
 
 /// Checks a `rows × u` table: `u ≥ 1` and a length that is a multiple of `u`; returns `rows`.
 fn rows(table_len: usize, u: usize, what: &'static str) -> Result<usize, Error> {
-    if u == 0 || table_len % u != 0 {
+    if u == 0 || !table_len.is_multiple_of(u) {
         return Err(Error::OutOfRange {
             what,
             value: table_len as f64,

@@ -88,7 +88,7 @@ pub fn fhs_window_count(closes_len: usize, horizon: usize, overlapping: bool) ->
 
 /// Checks the table shape and every close; returns the number of dates `T`.
 fn check_closes(closes: &[f64], u: usize) -> Result<usize, Error> {
-    if u == 0 || closes.len() % u != 0 {
+    if u == 0 || !closes.len().is_multiple_of(u) {
         return Err(Error::OutOfRange {
             what: "coin count (must be positive and divide the number of closes)",
             value: u as f64,

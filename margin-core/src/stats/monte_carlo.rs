@@ -85,7 +85,7 @@ fn fill(
     out: &mut [f64],
     moves: bool,
 ) -> Result<usize, Error> {
-    if u == 0 || out.len() % u != 0 {
+    if u == 0 || !out.len().is_multiple_of(u) {
         return Err(Error::OutOfRange {
             what: "scenario buffer length (not a multiple of the coin count)",
             value: out.len() as f64,

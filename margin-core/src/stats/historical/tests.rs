@@ -88,7 +88,7 @@ fn closes_from_returns(days: usize, u: usize, r: impl Fn(usize, usize) -> f64) -
 
 #[test]
 fn fhs_with_constant_absolute_returns_is_plain_hs() {
-    let sign = |t: usize| if t % 3 == 0 { -1.0 } else { 1.0 };
+    let sign = |t: usize| if t.is_multiple_of(3) { -1.0 } else { 1.0 };
     let closes = closes_from_returns(80, 2, |t, c| sign(t + c) * [0.02, 0.05][c]);
     for (h, overlapping) in [(1, true), (3, true), (3, false), (7, false)] {
         let mut hs = vec![0.0; 160];
@@ -128,7 +128,9 @@ fn fhs_with_constant_absolute_returns_is_plain_hs() {
 #[test]
 fn fhs_scales_old_calm_returns_up_to_todays_volatility() {
     // |r| = 1% on days 1..=60, 2% on days 61..=120 (M = 120).
-    let r = |t: usize, _| (if t % 2 == 0 { 1.0 } else { -1.0 }) * if t <= 60 { 0.01 } else { 0.02 };
+    let r = |t: usize, _| {
+        (if t.is_multiple_of(2) { 1.0 } else { -1.0 }) * if t <= 60 { 0.01 } else { 0.02 }
+    };
     let closes = closes_from_returns(121, 1, r);
     let mut moves = [0.0; 121];
     let mut windows = [(0, 0); 121];
