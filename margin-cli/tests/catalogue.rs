@@ -325,7 +325,7 @@ fn cases() -> Vec<Case> {
                      OUT.<pid>.tmp)",
         },
         Case {
-            class: "batch of BTC and ETH accounts without a preset",
+            class: "batch with a Deribit preset contradicting an account's coin",
             files: vec![("accounts.jsonl", ACCOUNTS.into())],
             args: &[
                 "batch",
@@ -335,10 +335,14 @@ fn cases() -> Vec<Case> {
                 "market.json",
                 "--out",
                 "out.jsonl",
+                "--model",
+                "deribit-btc",
             ],
             code: 1,
-            stderr: "error: accounts.jsonl: accounts in BTC (line 1) and ETH (line 3) need \
-                     different presets: give --model, or split the file by currency",
+            stderr: "error: --model deribit-btc: the preset is Deribit's BTC preset but the \
+                     account on line 3 of accounts.jsonl is in ETH: use --model deribit-eth (the \
+                     default for ETH), or pass --allow-preset-mismatch to margin it under \
+                     deribit-btc anyway",
         },
     ]
 }

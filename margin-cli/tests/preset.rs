@@ -125,7 +125,7 @@ fn a_deribit_preset_of_the_other_coin_is_refused_unless_allowed() {
 }
 
 #[test]
-fn batch_picks_by_the_accounts_currency_and_refuses_a_mix_without_model() {
+fn batch_picks_by_each_accounts_currency_and_refuses_a_contradicting_model() {
     let d = dir("batch");
     let eth = write(&d, "eth.jsonl", &format!("{ETH}\n{ETH}\n"));
     let mix = write(&d, "mix.jsonl", &format!("{BTC}\n{ETH}\n"));
@@ -147,15 +147,23 @@ fn batch_picks_by_the_accounts_currency_and_refuses_a_mix_without_model() {
         "{lines}"
     );
 
-    let (code, _, err) = margin(&["batch", "--accounts", mix, "--market", MARKET, "--out", out]);
-    assert_eq!(code, Some(1));
-    assert_eq!(
-        err.trim_end(),
-        format!(
-            "error: {mix}: accounts in BTC (line 1) and ETH (line 2) need different presets: \
-             give --model, or split the file by currency"
-        )
+    // A mix without --model: each account under its own coin's preset, named on its line
+    // and in the summary; the ETH line has the bits of the ETH-only run.
+    let (code, stdout, err) =
+        margin(&["batch", "--accounts", mix, "--market", MARKET, "--out", out]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        stdout.contains("(preset deribit-btc for BTC, deribit-eth for ETH)"),
+        "{stdout}"
     );
+    let mixed = std::fs::read_to_string(out).unwrap();
+    let mixed: Vec<&str> = mixed.lines().collect();
+    assert!(
+        mixed[0].contains(r#""preset":"deribit-btc""#),
+        "{}",
+        mixed[0]
+    );
+    assert_eq!(mixed[1], lines.lines().next().unwrap());
     let (code, _, err) = margin(&[
         "batch",
         "--accounts",

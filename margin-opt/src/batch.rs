@@ -32,6 +32,7 @@
 //!   on systems without `/proc` nothing is removed) is deleted at the start of the next run.
 
 use crate::joint::JointEngine;
+use margin_core::Asset;
 use margin_core::io::engine::{finite_margin, margin_portfolio, status_name};
 use margin_core::io::matrix::RiskMatrix;
 use margin_core::io::{FormatError, Location, parse_portfolio_json};
@@ -62,6 +63,9 @@ pub struct Batch<'a> {
     /// For a statistical preset, its engine: accounts are looked up and validated in
     /// `matrix` and margined over the engine's joint scenarios (see [`crate::joint`]).
     pub joint: Option<&'a JointEngine>,
+    /// Grid matrices chosen by account currency (an ETH account under `deribit-eth` when no
+    /// model was named); an account whose currency is not listed uses `matrix`.
+    pub by_currency: &'a [(Asset, &'a RiskMatrix)],
 }
 
 #[derive(Serialize)]
@@ -91,10 +95,18 @@ fn record_error(e: &FormatError) -> String {
 }
 
 impl Batch<'_> {
-    /// The preset every line is margined under (named in every output line).
+    /// The preset of the run (each line names the one it was margined under).
     pub fn preset(&self) -> &'static str {
         self.joint
             .map_or(self.matrix.model().name, |e| e.model().name)
+    }
+
+    /// The matrix an account in `currency` is margined against.
+    fn matrix_for(&self, currency: Asset) -> &RiskMatrix {
+        self.by_currency
+            .iter()
+            .find(|(c, _)| *c == currency)
+            .map_or(self.matrix, |(_, m)| *m)
     }
 
     /// The output line (without newline) for input line number `line` holding `text`.
@@ -117,11 +129,22 @@ impl Batch<'_> {
             Err(e) => return error(None, record_error(&e)),
         };
         let mut positions = Vec::new();
+        let matrix = self.matrix_for(portfolio.currency);
+        let preset = self.joint.map_or(matrix.model().name, |e| e.model().name);
+        let error = |account: Option<&str>, error: String| {
+            let e = ErrorLine {
+                account,
+                line,
+                error,
+                preset,
+            };
+            (serde_json::to_string(&e).unwrap_or_default(), true)
+        };
         let result = match self.joint {
             Some(engine) => engine.margin(self.matrix, &portfolio, &[]).map(|(m, _)| m),
-            None => self.matrix.with_arrays(|arrays| {
+            None => matrix.with_arrays(|arrays| {
                 margin_portfolio(
-                    self.matrix.universe(),
+                    matrix.universe(),
                     arrays,
                     &portfolio,
                     &mut positions,
@@ -496,6 +519,7 @@ mod tests {
         let batch = Batch {
             matrix: &matrix,
             joint: None,
+            by_currency: &[],
         };
         batch.run(input, out, &|_| {})
     }
@@ -516,6 +540,7 @@ mod tests {
         let batch = Batch {
             matrix: &matrix,
             joint: None,
+            by_currency: &[],
         };
         batch.run_files(accounts, out, &|_| {})
     }

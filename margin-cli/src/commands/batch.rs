@@ -19,7 +19,7 @@ use std::path::PathBuf;
 Input: one portfolio JSON object per line ({\"account\", \"currency\", \"equity\", \
 \"positions\": [{\"instrument\", \"size\"}]}); blank lines are skipped.\n\
 Preset: --model, or without it the account currency's Deribit preset (deribit-eth when the \
-accounts are in ETH, deribit-btc otherwise; accounts mixing BTC and ETH need --model). A \
+account is in ETH, deribit-btc otherwise, chosen per account). A \
 Deribit preset of the other coin than a BTC or ETH account is refused, naming the line, \
 unless --allow-preset-mismatch. The summary line names the preset.\n\
 Output: one line per account, in input order: {\"account\", \"initial_margin\", \
@@ -48,12 +48,30 @@ pub fn run(args: &BatchArgs) -> Result<(), CliError> {
     // Refused before any work: an --out that would overwrite the accounts.
     margin_opt::batch::check_paths(&args.accounts, &args.out).map_err(batch_error)?;
     let market = args.market.read()?;
-    let (model, engine) = model_for_accounts(args)?;
-    let preset = engine.as_ref().map_or(model.name, |e| e.model().name);
+    let (model, engine, mixed) = model_for_accounts(args)?;
+    let mut preset = engine
+        .as_ref()
+        .map_or(model.name, |e| e.model().name)
+        .to_string();
+    // No --model and both BTC and ETH accounts: each account takes its own coin's preset.
+    let eth = match mixed {
+        Some(eth_model) => {
+            preset = format!("{} for BTC, {} for ETH", model.name, eth_model.name);
+            let eth = Asset::new("ETH").ok_or_else(|| CliError::internal("ETH"))?;
+            Some((
+                eth,
+                common::matrix(market.clone(), &args.market.market, eth_model, &[])?,
+            ))
+        }
+        None => None,
+    };
+    let by_currency: Vec<(Asset, &margin_core::io::matrix::RiskMatrix)> =
+        eth.iter().map(|(c, m)| (*c, m)).collect();
     let matrix = common::matrix(market, &args.market.market, model, &[])?;
     let batch = Batch {
         matrix: &matrix,
         joint: engine.as_ref(),
+        by_currency: &by_currency,
     };
     let total = std::fs::metadata(&args.accounts)
         .map_err(|e| {
@@ -118,16 +136,19 @@ fn account_currencies(path: &std::path::Path) -> Vec<(Asset, usize)> {
     found
 }
 
-/// The model of `--model` or, without it, the default preset of the accounts' currency (the
-/// accounts must then not mix BTC and ETH); a Deribit preset contradicting any account's
-/// currency is refused before any work unless `--allow-preset-mismatch` (see
-/// [`common::check_preset`]).
+/// The model of `--model` or, without it, the default preset of the accounts' currency; a
+/// Deribit preset contradicting any account's currency is refused before any work unless
+/// `--allow-preset-mismatch` (see [`common::check_preset`]). Returns the model of the run and, for a statistical one, its engine; and when no --model was given
+/// and the accounts mix BTC and ETH, the ETH accounts' model (deribit-eth; the run's model is
+/// then deribit-btc for everything else).
+#[allow(clippy::type_complexity)]
 fn model_for_accounts(
     args: &BatchArgs,
 ) -> Result<
     (
         margin_core::model::Model,
         Option<margin_opt::joint::JointEngine>,
+        Option<margin_core::model::Model>,
     ),
     CliError,
 > {
@@ -136,25 +157,28 @@ fn model_for_accounts(
     if let Some(spec) = &args.market.model {
         let model = common::read_model(spec)?;
         if args.market.allow_preset_mismatch || !common::is_deribit_coin_preset(&model) {
-            return args.market.model_and_engine();
+            let (m, e) = args.market.model_and_engine()?;
+            return Ok((m, e, None));
         }
     }
     let currencies = account_currencies(&args.accounts);
     let file = args.accounts.display();
     let coin = |name: &str| currencies.iter().find(|(c, _)| c.as_str() == name);
     let currency = match (&args.market.model, coin("BTC"), coin("ETH")) {
-        (None, Some((_, btc)), Some((_, eth))) => {
-            return Err(CliError::bad_input(format!(
-                "{file}: accounts in BTC (line {btc}) and ETH (line {eth}) need different \
-                 presets: give --model, or split the file by currency"
-            )));
+        (None, Some((btc, _)), Some((eth, _))) => {
+            let (m, e) = args
+                .market
+                .model_and_engine_for(*btc, &format!("the BTC accounts of {file}"))?;
+            let eth_model = common::read_model(common::default_preset(Some(*eth)))?;
+            return Ok((m, e, Some(eth_model)));
         }
         (_, _, Some((eth, _))) => Some(*eth),
         (_, Some((btc, _)), _) => Some(*btc),
         _ => None,
     };
     let Some(currency) = currency else {
-        return args.market.model_and_engine();
+        let (m, e) = args.market.model_and_engine()?;
+        return Ok((m, e, None));
     };
     // Every currency is checked against an explicit model; the first contradiction is named.
     if args.market.model.is_some() && !args.market.allow_preset_mismatch {
@@ -168,8 +192,10 @@ fn model_for_accounts(
             )?;
         }
     }
-    args.market
-        .model_and_engine_for(currency, &format!("the accounts of {file}"))
+    let (m, e) = args
+        .market
+        .model_and_engine_for(currency, &format!("the accounts of {file}"))?;
+    Ok((m, e, None))
 }
 
 fn batch_error(e: BatchError) -> CliError {

@@ -393,6 +393,7 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport, CliError> {
     let batch = Batch {
         matrix: &matrix,
         joint: None,
+        by_currency: &[],
     };
     let run_batch = || {
         batch
