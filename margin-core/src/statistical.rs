@@ -268,20 +268,23 @@ fn option_row(
         VolShock::Rule { .. } => None,
         _ => Some(shock(0.0)),
     };
-    let n = joint.len();
+    let (n, u) = (joint.len(), joint.underlyings().len());
     let growth = growth.and_then(|g| g.get(column * n..(column + 1) * n));
     let ln_ratio = libm::log(inputs.forward / instrument_strike(instrument));
     let (mut forwards, mut vols, mut own) = ([0.0; CHUNK], [0.0; CHUNK], [0.0; CHUNK]);
     for (c, out) in row[..n].chunks_mut(CHUNK).enumerate() {
         let (start, m) = (c * CHUNK, out.len());
-        for (k, f) in forwards[..m].iter_mut().enumerate() {
-            *f = inputs.forward * (1.0 + joint.get(start + k, column));
+        let table = joint.rows(start, m).table();
+        let moves = table.chunks_exact(u).map(|r| r[column]);
+        for (f, x) in forwards[..m].iter_mut().zip(moves) {
+            *f = inputs.forward * (1.0 + x);
         }
         let g = match growth {
             Some(g) => &g[start..start + m],
             None => {
-                for (k, g) in own[..m].iter_mut().enumerate() {
-                    *g = ln_growth(joint.get(start + k, column));
+                let moves = table.chunks_exact(u).map(|r| r[column]);
+                for (g, x) in own[..m].iter_mut().zip(moves) {
+                    *g = ln_growth(x);
                 }
                 &own[..m]
             }

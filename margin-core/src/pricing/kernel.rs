@@ -379,7 +379,7 @@ fn run<const CALL: bool, L: LogSource>(
     let out = &mut out[..forwards.len()];
     // Zeroed once per call, not per pass (only the first `m` or `tails` entries are read).
     let (mut f_buf, mut a_buf, mut e_buf) = ([0.0; W], [0.0; 2 * W], [0.0; 2 * W]);
-    let (mut at_buf, mut slot) = ([0.0; 2 * W + PAD], [0usize; 2 * W]);
+    let (mut at_buf, mut slot, mut flag_buf) = ([0.0; 2 * W + PAD], [0usize; 2 * W], [0u64; 2 * W]);
     let (mut y_buf, mut e1x_buf) = ([0.0; 2 * W + PAD], [0.0; 2 * W + PAD]);
     for (c, (fw, o)) in forwards.chunks(W).zip(out.chunks_mut(W)).enumerate() {
         let m = fw.len();
@@ -393,14 +393,17 @@ fn run<const CALL: bool, L: LogSource>(
         // computed in two passes and scattered back.
         let e = &mut e_buf[..2 * m];
         let (at, mut tails) = (&mut at_buf, 0);
-        for (e, &x) in e.iter_mut().zip(a.iter()) {
+        let flag = &mut flag_buf[..2 * m];
+        for ((e, t), &x) in e.iter_mut().zip(flag.iter_mut()).zip(a.iter()) {
             *e = fdlibm::erfc_near(x);
+            *t = fdlibm::is_tail(x) as u64;
         }
-        // A separate loop: the compaction is scalar, the loop above vectorises.
-        for (i, &x) in a.iter().enumerate() {
+        // A separate loop: the compaction is scalar, the loop above vectorises (the tail test
+        // too).
+        for (i, (&x, &t)) in a.iter().zip(flag.iter()).enumerate() {
             at[tails] = x;
             slot[tails] = i;
-            tails += fdlibm::is_tail(x) as usize;
+            tails += t as usize;
         }
         // Padded with a harmless tail argument to a whole number of vectors, so no tail
         // argument falls to the compiler's scalar remainder loop (slow: latency-bound).
