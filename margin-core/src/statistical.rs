@@ -10,9 +10,13 @@
 //! Option rows go through the batch kernel ([`crate::pricing::kernel`]): per option and block,
 //! the shocked forwards (and, under [`VolShock::Rule`], vols) are laid out in arrays and
 //! revalued in one vectorised loop, with `√T`, `e^(−rT)` and a vol that does not follow the
-//! price computed once. The kernel returns the bits of [`crate::pricing::value`], so each row
-//! is the same as [`crate::risk::fill_row`]'s (the grid revaluation), which every other
-//! instrument still uses, as does an option the kernel rejects (so errors are fill_row's).
+//! price computed once, and `ln(F'/K)` taken as `ln(F/K) + ln(1 + x)` with each coin's
+//! log-growth `ln(1 + x)` computed once per block and scenario
+//! ([`crate::pricing::kernel::OptionBatch::values_moved`]). So a row is not the bits of
+//! [`crate::risk::fill_row`]'s (the grid revaluation, which every other instrument still uses,
+//! as does an option the kernel rejects, so errors are fill_row's) but within 1e-11 of
+//! max(|value|, 1e-8·F) of it per option value (`tests/kernel.rs`, `tests/statistical.rs`);
+//! it is the same number on every machine, at any SIMD width, block size or thread count.
 //!
 //! Loss of scenario `s` = `−Σ_i size_i · row_i(s)`, summed in position order: the bits do not
 //! depend on the block size, nor on how a caller splits the scenarios across threads.
@@ -94,7 +98,22 @@ pub fn losses(
         let rows = joint.rows(start, len);
         let block = block_set(template, &rows, &mut scratch.scenarios[..len])?;
         let out = &mut out[start - first..start - first + len];
-        accumulate(book, template, &block, &mut scratch.row[..len], out)?;
+        // Each coin's log-growth `ln(1 + x)` over the block, shared by its options (column
+        // after column in `moves`); without room for it, each option computes its own (the
+        // same bits, so the losses do not depend on the scratch size).
+        let u = rows.underlyings().len();
+        let growth = match scratch.moves.get_mut(..len * u) {
+            Some(g) => {
+                for (c, g) in g.chunks_exact_mut(len).enumerate() {
+                    for (s, g) in g.iter_mut().enumerate() {
+                        *g = ln_growth(rows.get(s, c));
+                    }
+                }
+                Some(&*g)
+            }
+            None => None,
+        };
+        accumulate(book, template, &block, growth, &mut scratch.row[..len], out)?;
         start += len;
     }
     Ok(())
@@ -139,8 +158,15 @@ pub fn contributions(
         let block = block_set(template, &gathered, &mut scratch.scenarios[..len])?;
         for (i, c) in out[..n].iter_mut().enumerate() {
             let row = &mut scratch.row[..len];
-            block_row(&book.instruments[i], &book.inputs[i], template, &block, row)
-                .map_err(|error| InstrumentError { index: i, error })?;
+            block_row(
+                &book.instruments[i],
+                &book.inputs[i],
+                template,
+                &block,
+                None,
+                row,
+            )
+            .map_err(|error| InstrumentError { index: i, error })?;
             let size = book.sizes[i];
             for (&x, &wr) in row.iter().zip(w) {
                 *c += wr * -(size * x);
@@ -168,11 +194,12 @@ fn accumulate(
     book: &Book<'_>,
     template: &Scenario,
     block: &ScenarioSet<'_>,
+    growth: Option<&[f64]>,
     row: &mut [f64],
     out: &mut [f64],
 ) -> Result<(), InstrumentError> {
     for (i, instrument) in book.instruments.iter().enumerate() {
-        block_row(instrument, &book.inputs[i], template, block, row)
+        block_row(instrument, &book.inputs[i], template, block, growth, row)
             .map_err(|error| InstrumentError { index: i, error })?;
         let size = book.sizes[i];
         for (o, &x) in out.iter_mut().zip(row.iter()) {
@@ -183,17 +210,19 @@ fn accumulate(
 }
 
 /// One instrument's per-unit P&L over `block` (every scenario a copy of `template`, moves from
-/// its joint table): options through the batch kernel, the rest, and any option the kernel
-/// rejects, through [`fill_row`]. The same bits either way.
+/// its joint table; `growth`, when given, each coin's `ln(1 + x)` over the block, column after
+/// column): options through the batch kernel, the rest, and any option the kernel rejects,
+/// through [`fill_row`].
 fn block_row(
     instrument: &Instrument,
     inputs: &PricingInputs,
     template: &Scenario,
     block: &ScenarioSet<'_>,
+    growth: Option<&[f64]>,
     row: &mut [f64],
 ) -> Result<(), Error> {
     if matches!(instrument.kind, Kind::Option { .. })
-        && option_row(instrument, inputs, template, block, row).is_ok()
+        && option_row(instrument, inputs, template, block, growth, row).is_ok()
     {
         return Ok(());
     }
@@ -209,6 +238,7 @@ fn option_row(
     inputs: &PricingInputs,
     template: &Scenario,
     block: &ScenarioSet<'_>,
+    growth: Option<&[f64]>,
     row: &mut [f64],
 ) -> Result<(), Error> {
     let joint = block.joint().ok_or(Error::OutOfRange {
@@ -238,12 +268,27 @@ fn option_row(
         VolShock::Rule { .. } => None,
         _ => Some(shock(0.0)),
     };
-    let (mut forwards, mut vols) = ([0.0; CHUNK], [0.0; CHUNK]);
-    for (c, out) in row[..joint.len()].chunks_mut(CHUNK).enumerate() {
+    let (n, u) = (joint.len(), joint.underlyings().len());
+    let growth = growth.and_then(|g| g.get(column * n..(column + 1) * n));
+    let ln_ratio = libm::log(inputs.forward / instrument_strike(instrument));
+    let (mut forwards, mut vols, mut own) = ([0.0; CHUNK], [0.0; CHUNK], [0.0; CHUNK]);
+    for (c, out) in row[..n].chunks_mut(CHUNK).enumerate() {
         let (start, m) = (c * CHUNK, out.len());
-        for (k, f) in forwards[..m].iter_mut().enumerate() {
-            *f = inputs.forward * (1.0 + joint.get(start + k, column));
+        let table = joint.rows(start, m).table();
+        let moves = table.chunks_exact(u).map(|r| r[column]);
+        for (f, x) in forwards[..m].iter_mut().zip(moves) {
+            *f = inputs.forward * (1.0 + x);
         }
+        let g = match growth {
+            Some(g) => &g[start..start + m],
+            None => {
+                let moves = table.chunks_exact(u).map(|r| r[column]);
+                for (g, x) in own[..m].iter_mut().zip(moves) {
+                    *g = ln_growth(x);
+                }
+                &own[..m]
+            }
+        };
         let v = match constant {
             Some(v) => Vols::Constant(v),
             None => {
@@ -253,7 +298,7 @@ fn option_row(
                 Vols::Each(&vols[..m])
             }
         };
-        batch.values(&forwards[..m], v, out)?;
+        batch.values_moved(ln_ratio, g, &forwards[..m], v, out)?;
         let mut finite = true;
         for x in out.iter_mut() {
             *x -= base;
@@ -266,6 +311,19 @@ fn option_row(
         }
     }
     Ok(())
+}
+
+/// `ln(1 + x)` of a relative move, with `1 + x` rounded as in the shocked forward
+/// `F·(1 + x)`.
+fn ln_growth(x: f64) -> f64 {
+    libm::log(1.0 + x)
+}
+
+fn instrument_strike(instrument: &Instrument) -> f64 {
+    match instrument.kind {
+        Kind::Option { strike, .. } => strike,
+        _ => f64::NAN,
+    }
 }
 
 fn capacity(needed: usize, available: usize) -> InstrumentError {

@@ -77,6 +77,11 @@ impl<'a> JointMoves<'a> {
         }
     }
 
+    /// The whole `S × U` table, scenario-major.
+    pub(crate) fn table(&self) -> &'a [f64] {
+        self.moves
+    }
+
     /// Row `s`: every underlying's move in scenario `s`.
     pub fn row(&self, s: usize) -> &'a [f64] {
         let u = self.underlyings.len();
