@@ -125,7 +125,7 @@ impl<'a> Account<'a> {
     /// `currency` (the coin for inverse products, the quote for linear ones), no instrument
     /// twice, at most [`MAX_UNDERLYINGS`] underlyings; equity finite. The first failing
     /// position is reported. Allocation-free and O(n) for rows in ascending order or up to
-    /// 64 positions; otherwise O(n) per 32,768 rows the positions span (see [`first_repeat`]).
+    /// 64 positions; otherwise O(n) per 32,768 rows the positions span (see `first_repeat`).
     pub fn new(
         arrays: &RiskArrays<'_>,
         currency: Asset,
