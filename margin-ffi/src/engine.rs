@@ -271,7 +271,7 @@ impl Engine {
     ) -> Result<(Margin, VarReport), Error> {
         in_own_pool(|| {
             let views = self.views();
-            joint.margin_positions(&views.arrays(), self.model(), currency, equity, positions)
+            joint.margin_positions(&views.arrays(), currency, equity, positions)
         })
         .map_err(|e| match e {
             VarError::Input(e) => e,

@@ -9,10 +9,11 @@
 //! scenarios are used only for that validation.
 
 use crate::var::{self, Closes, Scenarios, VarError, VarParams, VarReport};
+use margin_core::account::Account;
 use margin_core::account::Margin;
 use margin_core::io::Portfolio;
 use margin_core::io::PriceHistory;
-use margin_core::io::engine::{AccountError, margin_positions};
+use margin_core::io::engine::AccountError;
 use margin_core::io::matrix::RiskMatrix;
 use margin_core::model::Model;
 use margin_core::risk::{Position, RiskArrays};
@@ -107,13 +108,7 @@ impl JointEngine {
         let merged = merge(&positions, extra);
         matrix
             .with_arrays(|arrays| {
-                self.margin_positions(
-                    arrays,
-                    matrix.model(),
-                    portfolio.currency,
-                    portfolio.equity,
-                    &merged,
-                )
+                self.margin_positions(arrays, portfolio.currency, portfolio.equity, &merged)
             })
             .map_err(|e| match e {
                 VarError::Input(e) => AccountError::core(portfolio, e),
@@ -127,21 +122,19 @@ impl JointEngine {
             })
     }
 
-    /// Margin of an account given as rows of `arrays` (built under `lookup`, the model of its
-    /// scenario set: [`LOOKUP_PRESET`]), with the run's report. The account is validated as a
-    /// grid account first (rows, sizes, currency: [`margin_positions`]), then margined over
-    /// the joint scenarios. Errors: [`VarError::Input`] for a rejected account,
+    /// Margin of an account given as rows of `arrays` (built under [`LOOKUP_PRESET`]), with the
+    /// run's report. The account is validated as any account is (rows, sizes, currency,
+    /// duplicates: [`Account::new`]), then margined over the joint scenarios. Errors: [`VarError::Input`] for a rejected account,
     /// [`VarError::Position`] (index into `positions`) for a position that cannot be revalued.
     /// Cost O(scenarios × positions).
     pub fn margin_positions(
         &self,
         arrays: &RiskArrays<'_>,
-        lookup: &Model,
         currency: Asset,
         equity: f64,
         positions: &[Position],
     ) -> Result<(Margin, VarReport), VarError> {
-        let owned = OwnedBook::of_positions(arrays, lookup, currency, equity, positions)?;
+        let owned = OwnedBook::of_positions(arrays, currency, equity, positions)?;
         var::margin(&owned.book(), &self.scenarios, &self.model, equity)
     }
 }
@@ -158,17 +151,16 @@ pub struct OwnedBook {
 }
 
 impl OwnedBook {
-    /// The book of an account given as rows of `arrays` (built under `lookup`), validated as a
-    /// grid account first: rows, sizes, currency, duplicates ([`margin_positions`]).
+    /// The book of an account given as rows of `arrays`, validated as any account is: rows,
+    /// sizes, currency, duplicates ([`Account::new`]).
     pub fn of_positions(
         arrays: &RiskArrays<'_>,
-        lookup: &Model,
         currency: Asset,
         equity: f64,
         positions: &[Position],
     ) -> Result<OwnedBook, Error> {
-        let mut scratch = Vec::new();
-        margin_positions(arrays, lookup, currency, equity, positions, &mut scratch)?;
+        // The checks of any account; no grid margin is computed only to be thrown away.
+        Account::new(arrays, currency, equity, positions)?;
         Ok(OwnedBook {
             instruments: positions
                 .iter()
@@ -197,7 +189,6 @@ impl OwnedBook {
             .with_arrays(|arrays| {
                 OwnedBook::of_positions(
                     arrays,
-                    matrix.model(),
                     portfolio.currency,
                     portfolio.equity,
                     &merge(&positions, extra),
