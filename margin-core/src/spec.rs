@@ -110,7 +110,45 @@ pub struct JointSource {
     pub time_decay: bool,
 }
 
+/// Longest horizon a joint source accepts, in days.
+pub const MAX_HORIZON_DAYS: usize = 250;
+/// Fewest and most Monte Carlo (and parametric comparison) scenarios.
+pub const SCENARIO_RANGE: (usize, usize) = (100, 10_000_000);
+
 impl JointSource {
+    /// Checks every parameter against its documented range: horizon 1 to
+    /// [`MAX_HORIZON_DAYS`] days; λ in (0, 1); Monte Carlo and parametric scenario counts in
+    /// [`SCENARIO_RANGE`]; Student-t ν finite and > 2; vol rule shift and β finite, floor
+    /// finite and ≥ 0. The one check every client's joint scenarios pass through.
+    pub fn validate(&self) -> Result<(), crate::Error> {
+        let out = |what, value| Err(crate::Error::OutOfRange { what, value });
+        if !(1..=MAX_HORIZON_DAYS).contains(&self.horizon_days) {
+            return out("horizon in days (1 to 250)", self.horizon_days as f64);
+        }
+        if !(self.lambda > 0.0 && self.lambda < 1.0) {
+            return out("EWMA decay lambda (in (0, 1))", self.lambda);
+        }
+        let (lo, hi) = SCENARIO_RANGE;
+        if matches!(self.method, Method::MonteCarlo | Method::Parametric)
+            && !(lo..=hi).contains(&self.scenarios)
+        {
+            return out("scenarios (100 to 10,000,000)", self.scenarios as f64);
+        }
+        if let Dist::StudentT { nu } = self.dist
+            && !(nu.is_finite() && nu > 2.0)
+        {
+            return out("Student-t degrees of freedom (finite, > 2)", nu);
+        }
+        if let VolShock::Rule { shift, beta, floor } = self.vol {
+            crate::error::finite(shift, "vol rule shift")?;
+            crate::error::finite(beta, "vol rule beta")?;
+            if crate::error::finite(floor, "vol rule floor")? < 0.0 {
+                return out("vol rule floor (>= 0)", floor);
+            }
+        }
+        Ok(())
+    }
+
     /// The scenario every joint scenario copies (its vol shock and time step); the price moves
     /// come from the joint table.
     pub fn template(&self) -> Scenario {

@@ -169,6 +169,7 @@ pub struct Scenarios {
 impl Scenarios {
     /// The scenarios of `source` over `history`.
     pub fn build(history: &Closes<'_>, source: &JointSource) -> Result<Scenarios, VarError> {
+        source.validate()?;
         let u = history.coins.len();
         let h = source.horizon_days;
         let t = history.closes.len() / u.max(1);
@@ -395,15 +396,20 @@ fn mc_moves(cov: &[f64], u: usize, params: &JointSource) -> Result<Vec<f64>, Err
     Ok(moves)
 }
 
-/// Correlation matrix of a covariance (`ρ_ij = Σ_ij/√(Σ_ii Σ_jj)`).
+/// Correlation matrix of a covariance (`ρ_ij = Σ_ij/√(Σ_ii Σ_jj)`). A coin whose variance is
+/// 0 (a flat history) has no correlation to speak of: its off-diagonal entries are reported as
+/// 0, never as the NaN of 0/0.
 fn correlation(cov: &[f64], u: usize) -> Vec<f64> {
     let mut out = vec![0.0; u * u];
     for i in 0..u {
         for j in 0..u {
+            let scale = (cov[i * u + i] * cov[j * u + j]).sqrt();
             out[i * u + j] = if i == j {
                 1.0
+            } else if scale > 0.0 && (cov[i * u + j] / scale).is_finite() {
+                cov[i * u + j] / scale
             } else {
-                cov[i * u + j] / (cov[i * u + i] * cov[j * u + j]).sqrt()
+                0.0
             };
         }
     }

@@ -271,3 +271,71 @@ fn same_bits_on_one_and_two_threads() {
         assert!(a.es >= a.var);
     }
 }
+
+/// Out-of-range parameters are refused where every client's scenarios are built, and a flat
+/// coin (variance 0) gets correlation 0, never the NaN of 0/0.
+#[test]
+fn out_of_range_sources_are_errors_and_a_flat_coin_has_zero_correlation() {
+    let (instruments, inputs) = perp();
+    let book = Book {
+        instruments: &instruments,
+        inputs: &inputs,
+        sizes: &[1.0],
+    };
+    let (coins, closes) = btc_closes();
+    let h = Closes {
+        coins: &coins,
+        closes: &closes,
+    };
+    let base = params(Method::MonteCarlo);
+    for source in [
+        JointSource {
+            horizon_days: 0,
+            ..base.source
+        },
+        JointSource {
+            horizon_days: 251,
+            ..base.source
+        },
+        JointSource {
+            scenarios: 99,
+            ..base.source
+        },
+        JointSource {
+            lambda: 1.0,
+            ..base.source
+        },
+        JointSource {
+            dist: Dist::StudentT { nu: 2.0 },
+            ..base.source
+        },
+        JointSource {
+            vol: VolShock::Rule {
+                shift: 0.0,
+                beta: 0.0,
+                floor: -0.1,
+            },
+            ..base.source
+        },
+    ] {
+        let p = VarParams { source, ..base };
+        assert!(
+            matches!(var::run(&book, &h, &p), Err(var::VarError::Input(_))),
+            "{source:?}"
+        );
+    }
+    // BTC beside a coin whose close never moves.
+    let two = [Asset::new("BTC").unwrap(), Asset::new("USDT").unwrap()];
+    let flat: Vec<f64> = closes.iter().flat_map(|&c| [c, 1.0]).collect();
+    let r = var::run(
+        &book,
+        &Closes {
+            coins: &two,
+            closes: &flat,
+        },
+        &params(Method::Historical),
+    )
+    .unwrap();
+    assert_eq!(r.correlation, vec![1.0, 0.0, 0.0, 1.0]);
+    assert_eq!(r.volatility[1], 0.0);
+}

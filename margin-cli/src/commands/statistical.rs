@@ -101,16 +101,31 @@ pub fn report_json(
         out.insert(
             "full_revaluation".into(),
             json!({"var": var, "es": es,
-                "es_error": (r.es - es) / es.abs().max(f64::MIN_POSITIVE)}),
+                "es_error": relative_error(r.es, es)}),
         );
     }
     if let (Some((_, full_es)), Some((var, es))) = (r.full_revaluation, r.delta_gamma) {
         out.insert(
             "delta_gamma".into(),
             json!({"var": var, "es": es,
-                "es_error": (es - full_es) / full_es.abs().max(f64::MIN_POSITIVE)}),
+                "es_error": relative_error(es, full_es)}),
         );
     }
+}
+
+/// `(estimate − reference)/|reference|`, or `None` (JSON `null`) when the reference is 0 or
+/// the ratio is not finite: never an infinite number reported as an error figure.
+fn relative_error(estimate: f64, reference: f64) -> Option<f64> {
+    let e = (estimate - reference) / reference.abs();
+    (reference != 0.0 && e.is_finite()).then_some(e)
+}
+
+/// A relative error in percent, or `undefined` (reference 0).
+fn error_pct(e: &Value) -> String {
+    e.as_f64().map_or_else(
+        || "undefined".to_string(),
+        |e| format!("{:+.2} %", 100.0 * e),
+    )
 }
 
 /// The margin keys shared with `compute --json` (account, preset, IM, MM, equity, ratio,
@@ -234,18 +249,18 @@ pub fn render(j: &Value) -> String {
     );
     if let Some(f) = j.get("full_revaluation") {
         s += &format!(
-            "  full revaluation on the same covariance: VaR {:.6}, ES {:.6} (parametric ES error {:+.2} %)\n",
+            "  full revaluation on the same covariance: VaR {:.6}, ES {:.6} (parametric ES error {})\n",
             f["var"].as_f64().unwrap_or(f64::NAN),
             f["es"].as_f64().unwrap_or(f64::NAN),
-            100.0 * f["es_error"].as_f64().unwrap_or(f64::NAN)
+            error_pct(&f["es_error"])
         );
     }
     if let Some(f) = j.get("delta_gamma") {
         s += &format!(
-            "  delta-gamma-vega on the same scenarios: VaR {:.6}, ES {:.6} (ES error {:+.2} %)\n",
+            "  delta-gamma-vega on the same scenarios: VaR {:.6}, ES {:.6} (ES error {})\n",
             f["var"].as_f64().unwrap_or(f64::NAN),
             f["es"].as_f64().unwrap_or(f64::NAN),
-            100.0 * f["es_error"].as_f64().unwrap_or(f64::NAN)
+            error_pct(&f["es_error"])
         );
     }
     let mut t = Table::new(&[

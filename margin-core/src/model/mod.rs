@@ -416,7 +416,12 @@ impl Model {
                     non_negative(x, what)?;
                 }
             }
-            Family::Statistical(m) => validate_statistical(&m.params)?,
+            Family::Statistical(m) => {
+                validate_statistical(&m.params)?;
+                if let Source::Joint(source) = self.spec().source {
+                    source.validate()?;
+                }
+            }
         }
         Ok(())
     }
@@ -539,30 +544,28 @@ impl Model {
 
 /// The valid range of every statistical parameter (see [`StatisticalParams`]).
 fn validate_statistical(p: &StatisticalParams) -> Result<(), Error> {
-    for (x, what) in [
-        (p.confidence, "confidence (in (0, 1))"),
-        (p.ewma_lambda, "ewma_lambda (in (0, 1))"),
-    ] {
-        if !(finite(x, what)? > 0.0 && x < 1.0) {
-            return Err(Error::OutOfRange { what, value: x });
-        }
+    let what = "confidence (in (0, 1))";
+    if !(finite(p.confidence, what)? > 0.0 && p.confidence < 1.0) {
+        return Err(Error::OutOfRange {
+            what,
+            value: p.confidence,
+        });
     }
-    whole(p.horizon_days, "horizon_days", 1.0, 250.0)?;
+    // Whole numbers before they become counts; their ranges are the joint source's.
+    whole(
+        p.horizon_days,
+        "horizon_days",
+        1.0,
+        crate::spec::MAX_HORIZON_DAYS as f64,
+    )?;
     whole(p.overlapping, "overlapping (0 or 1)", 0.0, 1.0)?;
     whole(p.ewma_covariance, "ewma_covariance (0 or 1)", 0.0, 1.0)?;
     whole(p.time_decay, "time_decay (0 or 1)", 0.0, 1.0)?;
-    whole(p.scenarios, "scenarios", 100.0, 10_000_000.0)?;
+    let (lo, hi) = crate::spec::SCENARIO_RANGE;
+    whole(p.scenarios, "scenarios", lo as f64, hi as f64)?;
     whole(p.seed, "seed", 0.0, 9_007_199_254_740_992.0)?;
-    let nu = finite(p.student_t_nu, "student_t_nu")?;
-    if nu != 0.0 && nu <= 2.0 {
-        return Err(Error::OutOfRange {
-            what: "student_t_nu (0 for normal, else > 2)",
-            value: nu,
-        });
-    }
-    finite(p.vol_shift, "vol_shift")?;
-    finite(p.vol_beta, "vol_beta")?;
-    non_negative(p.vol_floor, "vol_floor")?;
+    // student_t_nu: 0 means normal innovations; any other value is checked as ν below.
+    finite(p.student_t_nu, "student_t_nu")?;
     within(p.mm_factor, "mm_factor (in [0.1, 1])", MM_FACTOR)?;
     Ok(())
 }
