@@ -32,7 +32,8 @@ fn bench_margin(c: &mut Criterion) {
     }
     let model = Model::preset("deribit-btc").unwrap();
     let scenarios = model.scenarios().unwrap();
-    let set = model.scenario_set(&scenarios).unwrap();
+    let grids = model.underlying_grids().unwrap();
+    let set = model.scenario_set(&scenarios, &grids).unwrap();
     let n = instruments.len();
     let mut inputs = vec![PricingInputs::ZERO; n];
     let mut vals = vec![Valuation::ZERO; n];

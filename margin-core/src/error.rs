@@ -218,9 +218,9 @@ impl fmt::Display for Error {
             }
             Error::Overflow { what } => write!(f, "{what} overflowed to a non-finite value"),
             Error::OutOfRange { what, value } => write!(f, "{what} is out of range: {value}"),
-            Error::UnknownPreset => {
-                f.write_str("unknown preset (expected deribit-btc, deribit-eth, span16 or grid)")
-            }
+            Error::UnknownPreset => f.write_str(
+                "unknown preset (expected deribit-btc, deribit-eth, deribit-usdc, span16 or grid)",
+            ),
             Error::UnknownParameter => f.write_str("unknown model parameter"),
             Error::SizeOutOfRange { index, size } => {
                 write!(

@@ -178,7 +178,8 @@ impl<'a> RiskArrays<'a> {
 
 /// Fills one instrument's row of per-unit scenario P&L (one entry per scenario of `scenarios`).
 /// Under joint scenarios the instrument moves by its own underlying's column (an underlying
-/// the table does not name is [`Error::UnknownUnderlying`]).
+/// the table does not name is [`Error::UnknownUnderlying`]); under a set with underlying grids
+/// ([`crate::scenario::UnderlyingGrid`]) an instrument reads its underlying's own grid.
 pub fn fill_row(
     instrument: &Instrument,
     inputs: &PricingInputs,
@@ -205,6 +206,8 @@ pub fn fill_row(
         Ok(())
     };
     let is_option = matches!(instrument.kind, Kind::Option { .. });
+    // The cells as this instrument's underlying sees them (its own grid, when it has one).
+    let own = scenarios.scenarios_for(&instrument.underlying);
     // The move of scenario `s`: the joint column, or the uniform move for this kind.
     let move_of = |s: usize, sc: &Scenario| match joint {
         Some((j, c)) => j.get(s, c),
@@ -220,7 +223,7 @@ pub fn fill_row(
         let mut option = pricing::OptionRevaluer::new(instrument, inputs.rate)?;
         // The current value through the revaluer too: it seeds √T and ln(F/K) of the 0 move.
         let base = option.value(inputs.forward, inputs.vol, inputs.time)?;
-        for (s, (cell, sc)) in row.iter_mut().zip(scenarios.scenarios()).enumerate() {
+        for (s, (cell, sc)) in row.iter_mut().zip(own).enumerate() {
             let shocked = shocked_inputs(
                 inputs,
                 sc,
@@ -237,7 +240,7 @@ pub fn fill_row(
         return Ok(());
     }
     let base = pricing::value(instrument, inputs, entry)?;
-    for (s, (cell, sc)) in row.iter_mut().zip(scenarios.scenarios()).enumerate() {
+    for (s, (cell, sc)) in row.iter_mut().zip(own).enumerate() {
         let shocked = shocked_inputs(inputs, sc, move_of(s, sc), false, || 1.0, 0.0);
         store(cell, pricing::value(instrument, &shocked, entry)? - base)?;
     }

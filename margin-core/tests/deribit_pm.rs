@@ -73,7 +73,8 @@ fn reproduces_deribit_api_example_to_1e12() {
     let market = MarketSnapshot::new(Timestamp(1_718_619_740_501), &underlyings).unwrap();
     let model = Model::preset("deribit-btc").unwrap();
     let scenarios = model.scenarios().unwrap();
-    let set = model.scenario_set(&scenarios).unwrap();
+    let grids = model.underlying_grids().unwrap();
+    let set = model.scenario_set(&scenarios, &grids).unwrap();
     let instruments = [
         Instrument::parse("BTC-PERPETUAL").unwrap(),
         Instrument::parse("BTC-28JUN24").unwrap(),

@@ -131,6 +131,7 @@ fn dederi_futures_grid() {
                 mm_factor: 1.0,
             },
         }),
+        scan_ranges: Default::default(),
     };
     let instruments = [Instrument::parse("ETH_USDC-10JAN24").unwrap()];
     let arrays = synthetic::arrays_on(market, &model, Box::leak(Box::new(instruments)));

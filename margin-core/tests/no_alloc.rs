@@ -162,7 +162,8 @@ fn margining_allocates_nothing() {
         let (im, count) = allocations_in(|| {
             let snapshot = market.snapshot(&views).expect("snapshot");
             let scenarios = model.scenarios().expect("scenarios");
-            let set = model.scenario_set(&scenarios).expect("set");
+            let grids = model.underlying_grids().expect("grids");
+            let set = model.scenario_set(&scenarios, &grids).expect("set");
             let storage = RiskStorage {
                 inputs: &mut inputs,
                 valuations: &mut valuations,

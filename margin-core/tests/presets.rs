@@ -4,7 +4,7 @@
 mod synthetic;
 
 use margin_core::account::{self, Account};
-use margin_core::model::{Family, Model, PRESETS};
+use margin_core::model::{Family, Model, PRESETS, SCAN_PARAMETERS};
 use margin_core::risk::Position;
 use margin_core::scenario::{DERIBIT_EXTENDED_MOVES, ScenarioKind};
 use margin_core::spec::Source;
@@ -53,10 +53,22 @@ fn every_preset_file_matches_the_compiled_preset() {
                 "{name}: {p} = {got} vs {want}"
             );
         }
+        // … so is every underlying's own scan range, as `<UNDERLYING>.<name>` …
+        for r in &model.scan_ranges {
+            for (p, want) in SCAN_PARAMETERS.iter().zip(r.values()) {
+                let key = format!("{}.{p}", r.underlying);
+                let got = number(params.get(&key).unwrap_or_else(|| panic!("{key}")), &key);
+                assert_eq!(got.to_bits(), want.to_bits(), "{name}: {key}");
+            }
+        }
         // … and the file names nothing the model does not know.
         for key in params.keys() {
+            let scan = key.split_once('.').is_some_and(|(u, p)| {
+                SCAN_PARAMETERS.contains(&p)
+                    && model.scan_ranges.iter().any(|r| r.underlying.as_str() == u)
+            });
             assert!(
-                model.parameter_names().contains(&key.as_str()),
+                scan || model.parameter_names().contains(&key.as_str()),
                 "{name}: unknown parameter {key}"
             );
         }

@@ -122,3 +122,73 @@ fn an_infinite_requirement_is_an_error() {
         Err(margin_core::Error::Overflow { .. })
     ));
 }
+
+/// Deribit's USDC currency scans each underlying at its own index's range in the same
+/// numbered cell (methodologies §1.7: BTC ±16 %, ETH ±18 %). Linear perpetuals lose
+/// `size·F·move` exactly, so the worst cell is a closed form.
+#[test]
+fn deribit_usdc_scans_each_underlying_at_its_own_range() {
+    let model = Model::preset("deribit-usdc").unwrap();
+    let a = arrays(&model, &USDC_LINEAR);
+    let worst = |model: &Model, btc: f64, eth: f64| {
+        let a = arrays(model, &USDC_LINEAR);
+        let positions = [
+            Position {
+                instrument: 0,
+                size: btc,
+            },
+            Position {
+                instrument: 1,
+                size: eth,
+            },
+        ];
+        let acct = Account::new(&a, usdc(), 1e6, &positions).unwrap();
+        let mut scratch = vec![0.0; acct.scratch_len(&a)];
+        let m = account::margin(&a, model, &acct, &mut scratch).unwrap();
+        m.component("worst_case").unwrap()
+    };
+    assert_eq!(a.scenarios().underlying_grids().len(), 1);
+    // Long both: the −4 cell moves BTC −16 % and ETH −18 % together; the extended cells sit
+    // at the same edges and lose less than the 25,000 USD dampener once dampened.
+    let long = 0.16 * BTC_PERP + 20.0 * 0.18 * ETH_PERP;
+    assert!(close(worst(&model, 1.0, 20.0), long, 1e-12, 1.0));
+    // Long BTC, short ETH: cell +4 gains 9,600 on BTC and loses 10,800 on ETH; gains offset
+    // at the USD currency's 40 %: 10,800 − 0.4·9,600 = 6,960 (cell −4: 9,600 − 0.4·10,800).
+    let pair = 20.0 * 0.18 * ETH_PERP - 0.4 * 0.16 * BTC_PERP;
+    assert!(close(worst(&model, 1.0, -20.0), pair, 1e-12, 1.0));
+    // The ranges are parameters by the venue's own names, per underlying.
+    let mut wider = model.clone();
+    wider.set("ETH.price_range", 0.20).unwrap();
+    assert!(wider.modified);
+    assert_eq!(wider.get("ETH.price_range"), Some(0.20));
+    let wide = 0.16 * BTC_PERP + 20.0 * 0.20 * ETH_PERP;
+    assert!(close(worst(&wider, 1.0, 20.0), wide, 1e-12, 1.0));
+    // The old uniform move (every underlying at BTC's 16 %) understated the ETH leg.
+    let uniform = 0.16 * (BTC_PERP + 20.0 * ETH_PERP);
+    assert!(worst(&model, 1.0, 20.0) > uniform + 1_000.0);
+}
+
+/// Scan ranges are validated where the model is, and only Deribit models have them.
+#[test]
+fn scan_range_parameters_are_checked() {
+    let mut m = Model::preset("deribit-usdc").unwrap();
+    m.set("ETH.price_range", -0.1).unwrap();
+    assert!(m.validate().is_err() && m.scenarios().is_err());
+    let mut m = Model::preset("deribit-usdc").unwrap();
+    assert_eq!(
+        m.set("ETH.bogus", 0.1),
+        Err(margin_core::Error::UnknownParameter)
+    );
+    // A new underlying starts from the model's own ranges.
+    m.set("SOL.price_range", 0.3).unwrap();
+    assert_eq!(m.get("SOL.volatility_range_up"), Some(0.5));
+    assert_eq!(m.underlying_grids().unwrap().len(), 2);
+    let mut span = Model::preset("span16").unwrap();
+    assert_eq!(
+        span.set("ETH.price_range", 0.1),
+        Err(margin_core::Error::UnknownParameter)
+    );
+    // Arrays built without the model's grids are refused, never margined at BTC's range.
+    let scenarios = m.scenarios().unwrap();
+    assert!(m.scenario_set(&scenarios, &[]).is_err());
+}

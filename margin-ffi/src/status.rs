@@ -115,7 +115,7 @@ impl margin_status {
             Capacity => c"a capacity is exceeded (buffer too small or too many entries)",
             Overflow => c"a computation overflowed",
             UnknownPreset => {
-                c"unknown model preset (deribit-btc, deribit-eth, span16, grid; with a price \
+                c"unknown model preset (deribit-btc, deribit-eth, deribit-usdc, span16, grid; with a price \
                   history: hs-es, fhs-es, mc-es, parametric-var)"
             }
             UnknownParameter => c"unknown model parameter",

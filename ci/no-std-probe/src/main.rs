@@ -96,7 +96,10 @@ fn margin_everything(snapshot: MarketSnapshot<'_>, btc: Asset) -> f64 {
         let Ok(scenarios) = model.scenarios() else {
             return f64::NAN;
         };
-        let Ok(set) = model.scenario_set(&scenarios) else {
+        let Ok(grids) = model.underlying_grids() else {
+            return f64::NAN;
+        };
+        let Ok(set) = model.scenario_set(&scenarios, &grids) else {
             return f64::NAN;
         };
         let mut inputs = [PricingInputs::ZERO; N];

@@ -48,25 +48,25 @@ pub fn run(args: &BatchArgs) -> Result<(), CliError> {
     // Refused before any work: an --out that would overwrite the accounts.
     margin_opt::batch::check_paths(&args.accounts, &args.out).map_err(batch_error)?;
     let market = args.market.read()?;
-    let (model, engine, mixed) = model_for_accounts(args)?;
+    let (model, engine, others, label) = model_for_accounts(args)?;
     let mut preset = engine
         .as_ref()
         .map_or(model.name, |e| e.model().name)
         .to_string();
-    // No --model and both BTC and ETH accounts: each account takes its own coin's preset.
-    let eth = match mixed {
-        Some(eth_model) => {
-            preset = format!("{} for BTC, {} for ETH", model.name, eth_model.name);
-            let eth = Asset::new("ETH").ok_or_else(|| CliError::internal("ETH"))?;
-            Some((
-                eth,
-                common::matrix(market.clone(), &args.market.market, eth_model, &[])?,
-            ))
-        }
-        None => None,
-    };
-    let by_currency: Vec<(Asset, &margin_core::io::matrix::RiskMatrix)> =
-        eth.iter().map(|(c, m)| (*c, m)).collect();
+    // No --model and accounts in currencies of different presets: each account takes its own
+    // currency's preset (one matrix per preset), every other currency the run's.
+    let mut matrices = Vec::with_capacity(others.len());
+    if let Some(label) = label {
+        preset = label;
+    }
+    for (currencies, m) in others {
+        let matrix = common::matrix(market.clone(), &args.market.market, m, &[])?;
+        matrices.push((currencies, matrix));
+    }
+    let by_currency: Vec<(Asset, &margin_core::io::matrix::RiskMatrix)> = matrices
+        .iter()
+        .flat_map(|(cs, m)| cs.iter().map(move |c| (*c, m)))
+        .collect();
     let matrix = common::matrix(market, &args.market.market, model, &[])?;
     let batch = Batch {
         matrix: &matrix,
@@ -136,11 +136,13 @@ fn account_currencies(path: &std::path::Path) -> Vec<(Asset, usize)> {
     found
 }
 
-/// The model of `--model` or, without it, the default preset of the accounts' currency; a
+/// The model of `--model` or, without it, the default preset of the accounts' currencies. A
 /// Deribit preset contradicting any account's currency is refused before any work unless
-/// `--allow-preset-mismatch` (see [`common::check_preset`]). Returns the model of the run and, for a statistical one, its engine; and when no --model was given
-/// and the accounts mix BTC and ETH, the ETH accounts' model (deribit-eth; the run's model is
-/// then deribit-btc for everything else).
+/// `--allow-preset-mismatch` (see [`common::check_preset`]). Returns the model of the run and,
+/// for a statistical one, its engine; and when no --model was given and the accounts' currencies
+/// have different default presets (BTC, ETH and USDC accounts in one file), the other presets
+/// with their currencies: the run's model is then the default of every other currency
+/// (deribit-btc).
 #[allow(clippy::type_complexity)]
 fn model_for_accounts(
     args: &BatchArgs,
@@ -148,54 +150,63 @@ fn model_for_accounts(
     (
         margin_core::model::Model,
         Option<margin_opt::joint::JointEngine>,
-        Option<margin_core::model::Model>,
+        Vec<(Vec<Asset>, margin_core::model::Model)>,
+        Option<String>,
     ),
     CliError,
 > {
-    // The file is scanned only when a currency can change the outcome: no --model, or a
-    // Deribit preset without --allow-preset-mismatch.
+    let file = args.accounts.display();
     if let Some(spec) = &args.market.model {
         let model = common::read_model(spec)?;
-        if args.market.allow_preset_mismatch || !common::is_deribit_coin_preset(&model) {
-            let (m, e) = args.market.model_and_engine()?;
-            return Ok((m, e, None));
+        // The file is scanned only when a currency can change the outcome.
+        if !args.market.allow_preset_mismatch && common::is_deribit_coin_preset(&model) {
+            for (c, line) in account_currencies(&args.accounts) {
+                let what = format!("the account on line {line} of {file}");
+                common::check_preset(&model, c, &what, false)?;
+            }
         }
-    }
-    let currencies = account_currencies(&args.accounts);
-    let file = args.accounts.display();
-    let coin = |name: &str| currencies.iter().find(|(c, _)| c.as_str() == name);
-    let currency = match (&args.market.model, coin("BTC"), coin("ETH")) {
-        (None, Some((btc, _)), Some((eth, _))) => {
-            let (m, e) = args
-                .market
-                .model_and_engine_for(*btc, &format!("the BTC accounts of {file}"))?;
-            let eth_model = common::read_model(common::default_preset(Some(*eth)))?;
-            return Ok((m, e, Some(eth_model)));
-        }
-        (_, _, Some((eth, _))) => Some(*eth),
-        (_, Some((btc, _)), _) => Some(*btc),
-        _ => None,
-    };
-    let Some(currency) = currency else {
         let (m, e) = args.market.model_and_engine()?;
-        return Ok((m, e, None));
-    };
-    // Every currency is checked against an explicit model; the first contradiction is named.
-    if args.market.model.is_some() && !args.market.allow_preset_mismatch {
-        let model = common::read_model(args.market.model_spec(None))?;
-        for (c, line) in &currencies {
-            common::check_preset(
-                &model,
-                *c,
-                &format!("the account on line {line} of {file}"),
-                false,
-            )?;
+        return Ok((m, e, Vec::new(), None));
+    }
+    // Each default preset with the currencies it is the default of, in order of appearance.
+    let mut presets: Vec<(&'static str, Vec<Asset>)> = Vec::new();
+    for (c, _) in account_currencies(&args.accounts) {
+        let p = common::default_preset(Some(c));
+        match presets.iter_mut().find(|(q, _)| *q == p) {
+            Some((_, cs)) => cs.push(c),
+            None => presets.push((p, vec![c])),
         }
     }
-    let (m, e) = args
-        .market
-        .model_and_engine_for(currency, &format!("the accounts of {file}"))?;
-    Ok((m, e, None))
+    let run: &str = match presets.as_slice() {
+        [(only, _)] => only,
+        _ => common::default_preset(None),
+    };
+    let (m, e) = match presets.iter().find(|(p, _)| *p == run) {
+        Some((_, cs)) => args
+            .market
+            .model_and_engine_for(cs[0], &format!("the accounts of {file}"))?,
+        None => args.market.model_and_engine()?,
+    };
+    // The summary's preset: each preset with its currencies ("deribit-btc for BTC, ...").
+    let names = |cs: &[Asset]| {
+        cs.iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    let mut label: Vec<String> = presets
+        .iter()
+        .map(|(p, cs)| format!("{p} for {}", names(cs)))
+        .collect();
+    if !presets.iter().any(|(p, _)| *p == run) {
+        label.insert(0, format!("{run} by default"));
+    }
+    let mut others = Vec::new();
+    for (p, cs) in presets.into_iter().filter(|(p, _)| *p != run) {
+        others.push((cs, common::read_model(p)?));
+    }
+    let label = (!others.is_empty()).then(|| label.join(", "));
+    Ok((m, e, others, label))
 }
 
 fn batch_error(e: BatchError) -> CliError {

@@ -2,6 +2,7 @@
 //! portfolio files, and building the risk matrix once.
 
 use crate::error::CliError;
+use margin_core::instrument::USD_STABLECOINS;
 use margin_core::io::engine::Universe;
 use margin_core::io::matrix::{BuildError, RiskMatrix};
 use margin_core::io::{self, MarketData, Portfolio, PortfolioDefaults};
@@ -17,9 +18,10 @@ pub struct MarketArgs {
     /// Market file: market JSON or a Deribit option-chain CSV (by extension or content).
     #[arg(long, value_name = "FILE")]
     pub market: PathBuf,
-    /// Margin model: a preset name (deribit-btc, deribit-eth, span16, grid) or a model file
-    /// such as {"preset": "deribit-eth", "params": {"pnl_offset": 0.6}}. [default: by the
-    /// account currency: deribit-eth for ETH, deribit-btc for BTC and every other currency]
+    /// Margin model: a preset name (deribit-btc, deribit-eth, deribit-usdc, span16, grid) or a
+    /// model file such as {"preset": "deribit-eth", "params": {"pnl_offset": 0.6}}. [default:
+    /// by the account currency: deribit-eth for ETH, deribit-usdc for USDC and USDT,
+    /// deribit-btc for BTC and every other currency]
     #[arg(long, value_name = "PRESET|FILE")]
     pub model: Option<String>,
     /// Margin a BTC account under deribit-eth or an ETH account under deribit-btc (a Deribit
@@ -37,10 +39,12 @@ pub struct MarketArgs {
 }
 
 /// The preset `--model` defaults to for an account in `currency`: Deribit's preset of that
-/// coin (deribit-eth for ETH), else deribit-btc (BTC, other coins, stablecoins, or no account).
+/// settlement currency (deribit-eth for ETH, deribit-usdc for the USD stablecoins), else
+/// deribit-btc (BTC, other coins, or no account).
 pub fn default_preset(currency: Option<Asset>) -> &'static str {
     match currency {
         Some(c) if c.as_str() == "ETH" => "deribit-eth",
+        Some(c) if USD_STABLECOINS.contains(&c.as_str()) => "deribit-usdc",
         _ => "deribit-btc",
     }
 }
@@ -50,6 +54,7 @@ fn preset_coin(model: &Model) -> Option<&'static str> {
     match model.name {
         "deribit-btc" => Some("BTC"),
         "deribit-eth" => Some("ETH"),
+        "deribit-usdc" => Some("USDC"),
         _ => None,
     }
 }

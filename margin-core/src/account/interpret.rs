@@ -83,7 +83,10 @@ where
     let set = arrays.scenarios();
     if set.origin() == Some(model.digest()) {
         model.validate()?;
-    } else if model.scenarios()?.as_slice() != set.scenarios() || model.tenor() != *set.tenor() {
+    } else if model.scenarios()?.as_slice() != set.scenarios()
+        || model.underlying_grids()?.as_slice() != set.underlying_grids()
+        || model.tenor() != *set.tenor()
+    {
         return Err(Error::OutOfRange {
             what: "risk arrays built for other scenarios than this model's (rebuild them)",
             value: set.len() as f64,

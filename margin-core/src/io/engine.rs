@@ -27,6 +27,7 @@ use crate::market::{MarketSnapshot, PricingInputs};
 use crate::model::{Model, Scenarios};
 use crate::pricing::{self, Valuation};
 use crate::risk::{InstrumentError, Position, RiskArrays, RiskStorage};
+use crate::scenario::{UnderlyingGrid, UnderlyingGrids};
 use crate::time::Timestamp;
 use std::fmt;
 
@@ -110,6 +111,7 @@ impl std::error::Error for PositionError {}
 pub struct Universe {
     model: Model,
     scenarios: Scenarios,
+    grids: UnderlyingGrids,
     instruments: Vec<Instrument>,
     /// `(key, row)` sorted by key: the lookup table (integer compares, no floats).
     index: Vec<(RowKey, usize)>,
@@ -151,6 +153,7 @@ impl Universe {
         extra: &[Instrument],
     ) -> Result<Universe, crate::Error> {
         let scenarios = model.scenarios()?;
+        let grids = model.underlying_grids()?;
         let mut candidates = tradable(market);
         candidates.extend_from_slice(extra);
         candidates.sort_by(instrument_order);
@@ -179,6 +182,7 @@ impl Universe {
         Ok(Universe {
             model,
             scenarios,
+            grids,
             index: row_index(&instruments),
             instruments,
             unpriced,
@@ -207,6 +211,7 @@ impl Universe {
         }
         Ok(Universe {
             scenarios: model.scenarios()?,
+            grids: model.underlying_grids()?,
             model,
             instruments,
             index,
@@ -236,6 +241,11 @@ impl Universe {
         &self.scenarios
     }
 
+    /// The model's underlying grids (empty without scan ranges).
+    pub(crate) fn grids(&self) -> &[UnderlyingGrid] {
+        &self.grids
+    }
+
     /// Number of scenarios per row.
     pub fn scenario_count(&self) -> usize {
         self.scenarios.len()
@@ -249,7 +259,7 @@ impl Universe {
     ) -> Result<RiskArrays<'a>, InstrumentError> {
         let set = self
             .model
-            .scenario_set(&self.scenarios)
+            .scenario_set(&self.scenarios, &self.grids)
             .map_err(|error| InstrumentError {
                 index: self.instruments.len(),
                 error,
@@ -566,7 +576,8 @@ mod tests {
         let arrays = u.build(snap, &mut buffers).unwrap();
         let model = Model::preset("deribit-btc").unwrap();
         let scenarios = model.scenarios().unwrap();
-        let set = model.scenario_set(&scenarios).unwrap();
+        let grids = model.underlying_grids().unwrap();
+        let set = model.scenario_set(&scenarios, &grids).unwrap();
         let names = ["BTC-PERPETUAL", "BTC-25SEP26", "BTC-25SEP26-80000-C"];
         let own: Vec<Instrument> = names
             .iter()

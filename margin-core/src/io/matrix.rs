@@ -131,7 +131,9 @@ impl RiskMatrix {
         let (tenor, origin) = {
             let views = market.views();
             let snapshot = market.snapshot(&views)?;
-            let set = universe.model().scenario_set(universe.scenarios())?;
+            let set = universe
+                .model()
+                .scenario_set(universe.scenarios(), universe.grids())?;
             let storage = RiskStorage {
                 inputs: &mut inputs,
                 valuations: &mut valuations,
@@ -246,7 +248,12 @@ impl<'a> MatrixViews<'a> {
         // underlyings in order) and this model's scenarios when it was built, and owns both
         // immutably since.
         let snapshot = MarketSnapshot::validated(m.market.valuation_time, markets);
-        let set = ScenarioSet::validated(m.universe.scenarios(), m.tenor, m.origin);
+        let set = ScenarioSet::validated(
+            m.universe.scenarios(),
+            m.universe.grids(),
+            m.tenor,
+            m.origin,
+        );
         RiskArrays::built(
             snapshot,
             set,

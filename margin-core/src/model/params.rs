@@ -188,6 +188,18 @@ pub(crate) const DERIBIT_ETH: DeribitParams = DeribitParams {
     ..DERIBIT_BTC
 };
 
+/// Deribit PM for the USDC settlement currency (linear contracts): BTC's scan ranges (other
+/// underlyings at their own, see `scan.rs`), the USD currency's dampener, roll shock and gain
+/// offset with its cap (methodologies §1.7).
+pub(crate) const DERIBIT_USDC: DeribitParams = DeribitParams {
+    extended_dampener: 25_000.0,
+    annualised_move_risk: 0.10,
+    min_annualised_move: 0.01,
+    pnl_offset: 0.4,
+    max_offsetable_pnl: 1_000_000.0,
+    ..DERIBIT_BTC
+};
+
 pub(crate) const SPAN16: SpanParams = SpanParams {
     price_scan_range: 0.15,
     volatility_scan_range: 0.10,

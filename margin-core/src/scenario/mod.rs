@@ -15,12 +15,33 @@
 //! (almost) its discounted intrinsic value instead of failing.
 
 use crate::error::{Error, finite, positive};
+use crate::instrument::Asset;
 use core::fmt;
 
 mod grid;
 mod joint;
 pub use grid::{DERIBIT_EXTENDED_MOVES, deribit_grid, grid, span16};
 pub use joint::JointMoves;
+
+/// Most scenarios one grid holds (inline, no heap).
+pub const MAX_GRID_SCENARIOS: usize = 128;
+/// Most underlyings a grid may scan with ranges of their own ([`UnderlyingGrid`]).
+pub const MAX_UNDERLYING_GRIDS: usize = 4;
+
+/// One underlying's own scan of a grid: the same cells as the set's scenarios (same count,
+/// kinds, weights and time steps, in the same order) with this underlying's price moves and
+/// vol shocks. Deribit margins a linear account holding several underlyings with each
+/// underlying at its own currency's price and vol ranges in the same numbered cell.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnderlyingGrid {
+    /// The underlying whose instruments read these scenarios.
+    pub underlying: Asset,
+    /// Its scenarios, cell for cell with the set's.
+    pub scenarios: heapless::Vec<Scenario, MAX_GRID_SCENARIOS>,
+}
+
+/// The underlying grids of one model, inline.
+pub type UnderlyingGrids = heapless::Vec<UnderlyingGrid, MAX_UNDERLYING_GRIDS>;
 
 /// The lowest vol a shock can produce (0.01 vol point).
 pub const MIN_SHOCKED_VOL: f64 = 1e-4;
@@ -289,6 +310,7 @@ pub struct ScenarioSet<'a> {
     tenor: TenorScaling,
     origin: Option<u64>,
     joint: Option<JointMoves<'a>>,
+    grids: &'a [UnderlyingGrid],
 }
 
 impl<'a> ScenarioSet<'a> {
@@ -309,6 +331,7 @@ impl<'a> ScenarioSet<'a> {
             tenor,
             origin: None,
             joint: None,
+            grids: &[],
         })
     }
 
@@ -318,6 +341,7 @@ impl<'a> ScenarioSet<'a> {
     #[cfg(feature = "std")]
     pub(crate) fn validated(
         scenarios: &'a [Scenario],
+        grids: &'a [UnderlyingGrid],
         tenor: TenorScaling,
         origin: Option<u64>,
     ) -> Self {
@@ -326,12 +350,63 @@ impl<'a> ScenarioSet<'a> {
             tenor,
             origin,
             joint: None,
+            grids,
+        }
+    }
+
+    /// The same cells with `grids`: each listed underlying's instruments read its own
+    /// scenarios instead of the set's. Each grid must match the set cell for cell (count,
+    /// kind, weight, time step), list its underlying once, and hold valid scenarios; joint
+    /// moves and underlying grids do not mix.
+    pub fn with_underlying_grids(self, grids: &'a [UnderlyingGrid]) -> Result<Self, Error> {
+        let mismatch = |value: f64| Error::OutOfRange {
+            what: "underlying grid (the same cells as the scenario set: count, kind, weight, \
+                   time step)",
+            value,
+        };
+        if self.joint.is_some() && !grids.is_empty() {
+            return Err(mismatch(0.0));
+        }
+        for (index, g) in grids.iter().enumerate() {
+            if grids[..index].iter().any(|h| h.underlying == g.underlying) {
+                return Err(Error::Duplicate {
+                    what: "underlying grid",
+                    index,
+                });
+            }
+            if g.scenarios.len() != self.scenarios.len() {
+                return Err(mismatch(g.scenarios.len() as f64));
+            }
+            for (own, base) in g.scenarios.iter().zip(self.scenarios) {
+                own.validate()?;
+                let same = own.kind == base.kind
+                    && own.weight.to_bits() == base.weight.to_bits()
+                    && own.time_step.to_bits() == base.time_step.to_bits();
+                if !same {
+                    return Err(mismatch(own.price_move));
+                }
+            }
+        }
+        Ok(ScenarioSet { grids, ..self })
+    }
+
+    /// The grids of underlyings scanned with their own ranges (empty for most sets).
+    pub fn underlying_grids(&self) -> &'a [UnderlyingGrid] {
+        self.grids
+    }
+
+    /// The scenarios `underlying`'s instruments are revalued under: its own grid's when the
+    /// set has one for it, else the set's.
+    pub fn scenarios_for(&self, underlying: &Asset) -> &'a [Scenario] {
+        match self.grids.iter().find(|g| g.underlying == *underlying) {
+            Some(g) => &g.scenarios,
+            None => self.scenarios,
         }
     }
 
     /// The same scenarios with per-underlying moves (one row per scenario).
     pub fn with_joint(self, joint: JointMoves<'a>) -> Result<Self, Error> {
-        if joint.len() != self.scenarios.len() {
+        if joint.len() != self.scenarios.len() || !self.grids.is_empty() {
             return Err(Error::Capacity {
                 needed: self.scenarios.len(),
                 available: joint.len(),

@@ -117,7 +117,11 @@ pub fn arrays_on(
     instruments: &'static [Instrument],
 ) -> RiskArrays<'static> {
     let scenarios: &'static [_] = leak(model.scenarios().unwrap().to_vec());
-    let set = ScenarioSet::new(scenarios, model.tenor()).unwrap();
+    let grids: &'static [_] = leak(model.underlying_grids().unwrap().to_vec());
+    let set = ScenarioSet::new(scenarios, model.tenor())
+        .unwrap()
+        .with_underlying_grids(grids)
+        .unwrap();
     let n = instruments.len();
     let storage = RiskStorage {
         inputs: Box::leak(vec![PricingInputs::ZERO; n].into_boxed_slice()),
