@@ -2,6 +2,7 @@
 //! synthetic histories, the published normal quantile, an in-test EWMA loop on the bundled
 //! BTC history, and the model file round trip.
 
+mod common;
 use margin_core::Asset;
 use margin_core::io::{
     PriceHistory, Provenance, model_file_json, parse_history_csv, parse_model_file,
@@ -324,17 +325,6 @@ fn coins_presets_and_bad_parameters() {
     }
 }
 
-/// An EWMA written out plainly (RiskMetrics: seed = mean of the first 30 squares, then
-/// σ² ← λσ² + (1 − λ)r²), independent of `margin_core::stats::ewma`.
-fn reference_ewma_sigma(closes: &[f64], lambda: f64) -> f64 {
-    let r: Vec<f64> = closes.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
-    let mut v = r[..30].iter().map(|x| x * x).sum::<f64>() / 30.0;
-    for x in &r {
-        v = lambda * v + (1.0 - lambda) * x * x;
-    }
-    v.sqrt()
-}
-
 #[test]
 fn bundled_btc_deribit_price_range_and_model_file_round_trip() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -352,7 +342,7 @@ fn bundled_btc_deribit_price_range_and_model_file_round_trip() {
         .take_while(|l| l[..10] <= *"2022-06-13")
         .map(|l| l.split(',').nth(4).unwrap().parse().unwrap())
         .collect();
-    let sigma = reference_ewma_sigma(&closes, 0.94);
+    let sigma = common::ewma_sigma(&closes, 0.94);
     assert!((cal.coins[0].sigmas.now - sigma).abs() < 1e-12 * sigma);
     let want = (Z99 * sigma * 2f64.sqrt()).clamp(0.05, 0.5);
     assert!((cal.range - want).abs() < 1e-12, "{} vs {want}", cal.range);
