@@ -264,6 +264,38 @@ mod tests {
     }
 
     #[test]
+    fn written_files_parse_back_to_the_same_model_and_provenance() {
+        let provenance = Provenance {
+            asof: "2024-05-26".into(),
+            history: std::vec![super::super::HistoryDigest {
+                file: "h.csv".into(),
+                sha256: "ab".repeat(32),
+            }],
+            method: "buffer".into(),
+            generated_by: None,
+            calibration: Some(serde_json::json!({"z": 2.3})),
+        };
+        for name in PRESETS {
+            let mut m = Model::preset(name).unwrap();
+            let first = m.parameter_names()[0];
+            // A value with a long decimal expansion: written and read back bit for bit.
+            let v = m.get(first).unwrap() * (1.0 + 1.0 / 3.0 * 1e-3);
+            if !matches!(first, "buckets_count" | "horizon_days") {
+                m.set(first, v).unwrap();
+            }
+            let text = model_file_json(&m, Some(&provenance)).to_string();
+            let (back, p) = parse_model_file(&text, Path::new("m.json")).unwrap();
+            let mut want = m.clone();
+            want.modified = true;
+            assert_eq!(back, want, "{name}");
+            assert_eq!(p.as_ref(), Some(&provenance));
+            // Without a provenance: the same model.
+            let text = model_file_json(&m, None).to_string();
+            assert_eq!(parse_model_json(&text, Path::new("m.json")).unwrap(), want);
+        }
+    }
+
+    #[test]
     fn errors_name_the_field() {
         let cases = [
             (r#"{"preset": "nope"}"#, "`preset`"),
@@ -301,6 +333,22 @@ mod tests {
                 "`params.price_moves`: `price_moves` is not a parameter: put it at the top level",
             ),
             (r#"{"preset": "grid", "extra": 1}"#, "unknown field"),
+            (
+                r#"{"preset": "grid", "provenance": {"asof": "2024-02-30", "history": [], "method": "x"}}"#,
+                "`provenance.asof`",
+            ),
+            (
+                r#"{"preset": "grid", "provenance": {"asof": "2024-02-01", "history": [], "method": "x"}}"#,
+                "`provenance.history`",
+            ),
+            (
+                r#"{"preset": "grid", "provenance": {"asof": "2024-02-01", "history": [{"file": "h.csv", "sha256": "AB"}], "method": "x"}}"#,
+                "`provenance.history[0].sha256`",
+            ),
+            (
+                r#"{"preset": "grid", "provenance": {"asof": "2024-02-01", "history": [], "method": "x", "who": 1}}"#,
+                "unknown field",
+            ),
         ];
         for (text, needle) in cases {
             let e = parse(text).unwrap_err().to_string();
