@@ -326,3 +326,68 @@ fn bad_input_is_one_line_exit_1() {
         assert_eq!(err.lines().count(), 1, "{err}");
     }
 }
+
+#[test]
+fn calibrated_span_model_works_in_whatif_and_batch() {
+    let d = dir("clients");
+    let model = d.join("span.json");
+    let aligned = root()
+        .join("data/btc-eth-daily/btc_eth_daily_close_aligned.csv")
+        .display()
+        .to_string();
+    let j = json(&[
+        "--history",
+        &aligned,
+        "--asof",
+        "2024-05-26",
+        "--preset",
+        "span16",
+        "--apc",
+        "stressed-weight",
+        "--out",
+        model.to_str().unwrap(),
+    ]);
+    // span16 takes the widest coin of the two.
+    let ranges: Vec<f64> = j["coins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["range"].as_f64().unwrap())
+        .collect();
+    assert_eq!(j["range"].as_f64(), ranges.iter().copied().reduce(f64::max));
+    let whatif = Command::cargo_bin("margin")
+        .unwrap()
+        .arg("whatif")
+        .arg("--portfolio")
+        .arg(root().join("examples/portfolio-btc.json"))
+        .arg("--market")
+        .arg(market())
+        .arg("--model")
+        .arg(&model)
+        .args(["--order", "BTC-PERPETUAL:1000", "--json"])
+        .assert()
+        .success();
+    let w: Value = serde_json::from_slice(&whatif.get_output().stdout).unwrap();
+    assert_eq!(w["preset"], "span16");
+    let out = d.join("margins.jsonl");
+    Command::cargo_bin("margin")
+        .unwrap()
+        .arg("batch")
+        .arg("--accounts")
+        .arg(root().join("examples/accounts.jsonl"))
+        .arg("--market")
+        .arg(market())
+        .arg("--model")
+        .arg(&model)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let lines = std::fs::read_to_string(&out).unwrap();
+    assert!(lines.lines().count() > 0);
+    assert!(
+        lines.lines().all(|l| l.contains("\"preset\":\"span16\"")),
+        "{lines}"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
