@@ -240,8 +240,29 @@ fn out_never_overwrites_a_history_file() {
         assert_eq!(err.lines().count(), 1);
     }
     assert_eq!(std::fs::read(&h).unwrap(), before);
+    // Nor over the model file `--preset` names (a model file is accepted there).
+    let m = d.join("model.json");
+    std::fs::write(&m, r#"{"preset": "span16"}"#).unwrap();
+    let out = calibrate(&[
+        "--history",
+        h.to_str().unwrap(),
+        "--asof",
+        "2022-06-13",
+        "--preset",
+        m.to_str().unwrap(),
+        "--out",
+        m.to_str().unwrap(),
+    ])
+    .assert()
+    .code(1);
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("would overwrite"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&m).unwrap(),
+        r#"{"preset": "span16"}"#
+    );
     // No temporary left behind.
-    assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1);
+    assert_eq!(std::fs::read_dir(&d).unwrap().count(), 2);
     std::fs::remove_dir_all(&d).unwrap();
 }
 

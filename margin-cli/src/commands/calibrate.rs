@@ -31,7 +31,7 @@ sigma_s of the --stress-window-day window of largest variance); ten-year-floor (
 least the sample sigma of the last --lookback-days returns, 3653 = 10 years).\n\n\
 --out writes a model file (accepted by every --model) with a provenance object: as-of date, \
 SHA-256 of each history file, method. It is written to OUT.<pid>.tmp and renamed; an OUT \
-that is a history file is refused.")]
+that is an input (a history file, or the model file --preset names) is refused.")]
 pub struct CalibrateArgs {
     /// Price history (repeatable): a wide CSV, COIN=path, or a COIN-XXX.csv OHLC file.
     #[arg(long, value_name = "FILE", required = true)]
@@ -76,7 +76,7 @@ pub struct CalibrateArgs {
     /// Print one JSON object instead of tables.
     #[arg(long)]
     pub json: bool,
-    /// Write the calibrated model file here (atomically; never over a history file).
+    /// Write the calibrated model file here (atomically; never over an input file).
     #[arg(long, value_name = "MODEL.json")]
     pub out: Option<PathBuf>,
 }
@@ -151,11 +151,15 @@ pub fn run(args: &CalibrateArgs) -> Result<(), CliError> {
             serde_json::to_string_pretty(&model_file_json(&cal.model, Some(&provenance)))
                 .map_err(|e| CliError::internal(e.to_string()))?;
         text.push('\n');
-        let inputs: Vec<&Path> = args
+        // Every file read: the histories, and the model file `--preset` names, if any.
+        let mut inputs: Vec<&Path> = args
             .history
             .iter()
             .map(|s| io::history::spec_path(s))
             .collect();
+        if margin_core::model::Model::preset(&args.preset).is_err() {
+            inputs.push(Path::new(&args.preset));
+        }
         file::write_model_file(out, &inputs, &text).map_err(|e| bad(e.to_string()))?;
     }
     let mut j = details;
