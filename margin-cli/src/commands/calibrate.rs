@@ -124,7 +124,13 @@ pub fn run(args: &CalibrateArgs) -> Result<(), CliError> {
     let asof = date("asof", &Some(args.asof.clone()))?
         .ok_or_else(|| bad("--asof: expected a date YYYY-MM-DD"))?;
     let model = io::model_from_spec(&args.preset).map_err(|e| bad(format!("--preset {e}")))?;
+    // Hashed before and after parsing: a file that changed in between is refused, so the
+    // digests are those of the bytes the numbers come from.
+    let files = file::history_digests(&args.history).map_err(|e| bad(e.to_string()))?;
     let history = PriceHistory::load(&args.history)?;
+    if file::history_digests(&args.history).map_err(|e| bad(e.to_string()))? != files {
+        return Err(bad("--history: a file changed while it was read; run again"));
+    }
     let cal = calibrate::calibrate(&history, asof, &model, &params).map_err(|e| {
         let hint = match (&e, params.apc) {
             (calibrate::CalibrateError::TooShort { have, .. }, Apc::TenYearFloor { .. }) => {
@@ -137,7 +143,6 @@ pub fn run(args: &CalibrateArgs) -> Result<(), CliError> {
         };
         bad(format!("margin calibrate: {e}{hint}"))
     })?;
-    let files = file::history_digests(&args.history).map_err(|e| bad(e.to_string()))?;
     let details = details_json(&cal, &model);
     if let Some(out) = &args.out {
         let provenance = Provenance {
