@@ -256,6 +256,12 @@ fn coins_presets_and_bad_parameters() {
     };
     let one = calibrate(&h, asof, &Model::preset("grid").unwrap(), &only_btc).unwrap();
     assert_eq!(one.range, btc.range);
+    let eth = CalibrationParams {
+        coin: Asset::new("ETH"),
+        ..params(Apc::None)
+    };
+    let e = calibrate(&h, asof, &Model::preset("deribit-btc").unwrap(), &eth).unwrap_err();
+    assert!(matches!(e, CalibrateError::CoinConflict { .. }), "{e}");
     let h1 = history(&[&a]);
     let e = calibrate(
         &h1,

@@ -129,7 +129,9 @@ pub fn run(args: &CalibrateArgs) -> Result<(), CliError> {
     let files = file::history_digests(&args.history).map_err(|e| bad(e.to_string()))?;
     let history = PriceHistory::load(&args.history)?;
     if file::history_digests(&args.history).map_err(|e| bad(e.to_string()))? != files {
-        return Err(bad("--history: a file changed while it was read; run again"));
+        return Err(bad(
+            "--history: a file changed while it was read; run again",
+        ));
     }
     let cal = calibrate::calibrate(&history, asof, &model, &params).map_err(|e| {
         let hint = match (&e, params.apc) {

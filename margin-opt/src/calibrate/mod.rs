@@ -64,7 +64,8 @@ pub struct CalibrationParams {
     pub cap: f64,
     /// Anti-procyclicality.
     pub apc: Apc,
-    /// SPAN and grid only: calibrate on this coin alone (else the widest over the history).
+    /// SPAN and grid: calibrate on this coin alone (else the widest over the history); a
+    /// Deribit preset accepts only its own coin here.
     pub coin: Option<Asset>,
 }
 
@@ -114,6 +115,16 @@ pub enum CalibrateError {
         have: String,
         /// Why the coin is needed.
         why: String,
+    },
+    /// A coin asked for that the preset is not calibrated on.
+    #[error("coin {asked}: preset {preset} is calibrated on {coin} only")]
+    CoinConflict {
+        /// The coin asked for.
+        asked: String,
+        /// The preset.
+        preset: String,
+        /// Its coin.
+        coin: String,
     },
     /// Too few returns up to the as-of date.
     #[error(
@@ -357,6 +368,15 @@ pub fn calibrate(
             .collect::<Vec<_>>()
             .join(", ")
     };
+    if let (Some(c), Some(asked)) = (preset_coin(model), params.coin)
+        && asked.as_str() != c
+    {
+        return Err(CalibrateError::CoinConflict {
+            asked: asked.to_string(),
+            preset: model.name.to_string(),
+            coin: c.to_string(),
+        });
+    }
     let wanted = match (preset_coin(model), params.coin) {
         (Some(c), _) => Some((
             c.to_string(),
