@@ -40,20 +40,26 @@ fn json(args: &[&str]) -> Value {
     serde_json::from_slice(&out.get_output().stdout).unwrap()
 }
 
-fn compute_im(model: &Path) -> (f64, Value) {
+/// `margin COMMAND --portfolio examples/portfolio-btc.json --market M --model MODEL ... --json`.
+fn on_btc_portfolio(command: &str, model: &Path, extra: &[&str]) -> Value {
     let out = Command::cargo_bin("margin")
         .unwrap()
-        .arg("compute")
+        .arg(command)
         .arg("--portfolio")
         .arg(root().join("examples/portfolio-btc.json"))
         .arg("--market")
         .arg(market())
         .arg("--model")
         .arg(model)
+        .args(extra)
         .arg("--json")
         .assert()
         .success();
-    let j: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    serde_json::from_slice(&out.get_output().stdout).unwrap()
+}
+
+fn compute_im(model: &Path) -> (f64, Value) {
+    let j = on_btc_portfolio("compute", model, &[]);
     (j["initial_margin"].as_f64().unwrap(), j)
 }
 
@@ -376,19 +382,7 @@ fn calibrated_span_model_works_in_whatif_and_batch() {
         .map(|c| c["range"].as_f64().unwrap())
         .collect();
     assert_eq!(j["range"].as_f64(), ranges.iter().copied().reduce(f64::max));
-    let whatif = Command::cargo_bin("margin")
-        .unwrap()
-        .arg("whatif")
-        .arg("--portfolio")
-        .arg(root().join("examples/portfolio-btc.json"))
-        .arg("--market")
-        .arg(market())
-        .arg("--model")
-        .arg(&model)
-        .args(["--order", "BTC-PERPETUAL:1000", "--json"])
-        .assert()
-        .success();
-    let w: Value = serde_json::from_slice(&whatif.get_output().stdout).unwrap();
+    let w = on_btc_portfolio("whatif", &model, &["--order", "BTC-PERPETUAL:1000"]);
     assert_eq!(w["preset"], "span16");
     let out = d.join("margins.jsonl");
     Command::cargo_bin("margin")
