@@ -57,6 +57,9 @@ enum Command {
     /// VaR and Expected Shortfall over historical, filtered historical or Monte Carlo joint
     /// scenarios, or parametric, with per-position contributions.
     Var(commands::var::VarArgs),
+    /// Calibrate a grid preset's scan ranges from EWMA volatility up to an as-of date, with
+    /// anti-procyclicality; print old -> new and write a model file.
+    Calibrate(commands::calibrate::CalibrateArgs),
     /// Write deterministic synthetic accounts (JSONL) for benchmarks.
     #[command(name = "gen-accounts", hide = true)]
     GenAccounts(commands::generate::GenArgs),
@@ -71,6 +74,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bench(args) => commands::bench::run(&args),
         Command::Price(args) => commands::price::run(&args),
         Command::Var(args) => commands::var::run(&args),
+        Command::Calibrate(args) => commands::calibrate::run(&args),
         Command::GenAccounts(args) => commands::generate::run(&args),
     }
 }

@@ -1,6 +1,8 @@
 //! Work over many portfolios on top of [`margin_core`] (std, rayon).
 //!
 //! * [`batch`]: margin for many accounts in parallel against one set of risk arrays.
+//! * [`calibrate`]: scan ranges of the grid presets from EWMA volatility up to an as-of
+//!   date, with EMIR anti-procyclicality.
 //! * [`joint`]: statistical presets in the same clients as grids (compute, whatif, batch).
 //! * [`var`]: VaR and Expected Shortfall of one account over HS, FHS or Monte Carlo joint
 //!   scenarios, or parametric, with Euler contributions.
@@ -12,6 +14,7 @@
 // rewritten elsewhere, so the suggestion waits for that change.
 #[allow(clippy::collapsible_if)]
 pub mod batch;
+pub mod calibrate;
 pub mod joint;
 pub mod var;
 

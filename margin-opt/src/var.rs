@@ -399,7 +399,7 @@ fn mc_moves(cov: &[f64], u: usize, params: &JointSource) -> Result<Vec<f64>, Err
 /// Correlation matrix of a covariance (`ρ_ij = Σ_ij/√(Σ_ii Σ_jj)`). A coin whose variance is
 /// 0 (a flat history) has no correlation to speak of: its off-diagonal entries are reported as
 /// 0, never as the NaN of 0/0.
-fn correlation(cov: &[f64], u: usize) -> Vec<f64> {
+pub(crate) fn correlation(cov: &[f64], u: usize) -> Vec<f64> {
     let mut out = vec![0.0; u * u];
     for i in 0..u {
         for j in 0..u {

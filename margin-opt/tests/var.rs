@@ -2,6 +2,8 @@
 //! CSV, the lognormal closed form of a linear position's ES, the delta-normal closed form with
 //! an EWMA variance computed here, and the same bits on one and two threads.
 
+mod common;
+use common::ewma_sigma;
 use margin_core::market::PricingInputs;
 use margin_core::scenario::VolShock;
 use margin_core::spec::{Covariance, JointSource, Method};
@@ -143,16 +145,6 @@ fn mc_es_of_a_linear_position_matches_the_lognormal_closed_form() {
         "ES {} vs closed form {es} (se {se})",
         r.es
     );
-}
-
-/// RiskMetrics EWMA σ "now" of daily log returns: seed = mean of the first 30 squares.
-fn ewma_sigma(closes: &[f64], lambda: f64) -> f64 {
-    let r: Vec<f64> = closes.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
-    let mut v = r[..30].iter().map(|x| x * x).sum::<f64>() / 30.0;
-    for x in &r {
-        v = lambda * v + (1.0 - lambda) * x * x;
-    }
-    v.sqrt()
 }
 
 /// Delta-normal of a long linear perpetual: δ = F exactly, so ES = F·σ·√h·φ(z)/(1 − c).

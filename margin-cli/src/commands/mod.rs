@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod bench;
 pub mod bench_statistical;
+pub mod calibrate;
 pub mod common;
 pub mod compute;
 pub mod demo;

@@ -127,6 +127,12 @@ impl PriceHistory {
     }
 }
 
+/// The file a history specification names (`COIN=path` → `path`; anything else is a path),
+/// as [`PriceHistory::load`] reads it.
+pub fn spec_path(spec: &str) -> &Path {
+    split_spec(spec).1
+}
+
 /// `COIN=path` → `(Some(COIN), path)`; anything else is a path.
 fn split_spec(spec: &str) -> (Option<Asset>, &Path) {
     if let Some((coin, path)) = spec.split_once('=')

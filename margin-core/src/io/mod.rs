@@ -31,6 +31,7 @@ pub mod market_json;
 pub mod matrix;
 pub mod model_file;
 pub mod portfolio;
+pub mod provenance;
 
 pub use deribit::{median, parse_deribit_chain, parse_deribit_chain_with};
 pub use error::{FormatError, FormatErrorKind, Location};
@@ -40,11 +41,14 @@ pub use market::{
     MarketData, MarketOptions, UnderlyingData, check_plausible_market,
 };
 pub use market_json::{parse_market_json, parse_market_json_with, write_market_json};
-pub use model_file::{model_from_spec, parse_model_json, read_model};
+pub use model_file::{
+    model_file_json, model_from_spec, parse_model_file, parse_model_json, read_model,
+};
 pub use portfolio::{
     Portfolio, PortfolioDefaults, Position, parse_portfolio_csv, parse_portfolio_json,
     write_portfolio_csv, write_portfolio_json, write_portfolio_json_line,
 };
+pub use provenance::{HistoryDigest, Provenance, read_provenance};
 
 use crate::instrument::{Asset, Instrument};
 use crate::time::Timestamp;

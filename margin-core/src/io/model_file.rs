@@ -10,14 +10,19 @@
 //!   result as coming from a modified preset.
 //! * `price_moves` (optional, `grid` preset only): `[[relative move, weight], ...]`, at most
 //!   [`MAX_GRID_AXIS`] pairs, replacing the grid's price axis.
+//! * `provenance` (optional): where a generated file came from ([`super::provenance`]); it
+//!   changes no number.
 //!
 //! Unknown fields, unknown presets, unknown or repeated parameters, and values the model
 //! rejects (checked by generating its scenarios) are [`FormatError`]s naming the JSON path.
 //!
 //! [`model_from_spec`] is what `--model` accepts: a preset name, or else a model file.
+//! [`model_file_json`] writes a model as such a file (every scalar parameter, the grid's
+//! price axis, the provenance); parsing it gives back an equal model, bit for bit.
 
 use super::error::{FormatError, FormatErrorKind, Location};
 use super::market_json::Entries;
+use super::provenance::Provenance;
 use super::{Ctx, read_text};
 use crate::model::{Family, MAX_GRID_AXIS, Model, PRESETS};
 use crate::scenario::{Scenario, VolShock};
@@ -31,6 +36,8 @@ struct RawModel {
     params: Entries<f64>,
     #[serde(default)]
     price_moves: Option<Vec<(f64, f64)>>,
+    #[serde(default)]
+    provenance: Option<Provenance>,
 }
 
 fn path(p: impl Into<String>) -> Location {
@@ -58,12 +65,24 @@ fn price_moves_in_params(ctx: &Ctx<'_>) -> FormatError {
 
 /// Parses a model file (see the module docs); `file` names the source in errors.
 pub fn parse_model_json(text: &str, file: &Path) -> Result<Model, FormatError> {
+    Ok(parse_model_file(text, file)?.0)
+}
+
+/// Parses a model file and returns its model and its provenance, if any (checked with
+/// [`Provenance::validate`]).
+pub fn parse_model_file(
+    text: &str,
+    file: &Path,
+) -> Result<(Model, Option<Provenance>), FormatError> {
     let ctx = Ctx { file };
     let raw: super::Object<RawModel> = match super::from_json(text, file) {
         Ok(raw) => raw,
         Err(e) => return Err(misplaced_price_moves(&ctx, text).unwrap_or(e)),
     };
     let raw = raw.0;
+    if let Some(p) = &raw.provenance {
+        p.validate(file)?;
+    }
     let mut model = Model::preset(&raw.preset).map_err(|_| {
         ctx.err(
             &path("preset"),
@@ -149,7 +168,37 @@ pub fn parse_model_json(text: &str, file: &Path) -> Result<Model, FormatError> {
             FormatErrorKind::Unsupported(format!("the model rejects these parameters: {e}")),
         )
     })?;
-    Ok(model)
+    Ok((model, raw.provenance))
+}
+
+/// `model` as a model file (module docs): `preset`, every scalar parameter under `params`
+/// (in [`Model::parameter_names`] order), the grid's `price_moves`, and `provenance` when
+/// given. Numbers are written in shortest round-trip form, so [`parse_model_file`] gives back
+/// a model equal to `model` (marked modified, as any file with parameters is).
+pub fn model_file_json(model: &Model, provenance: Option<&Provenance>) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    out.insert("preset".into(), model.name.into());
+    let params: serde_json::Map<String, serde_json::Value> = model
+        .parameter_names()
+        .iter()
+        .filter_map(|&n| model.get(n).map(|v| (n.to_string(), v.into())))
+        .collect();
+    out.insert("params".into(), params.into());
+    if let Family::Grid(g) = &model.family {
+        let moves: Vec<serde_json::Value> = g
+            .price_moves
+            .iter()
+            .map(|&(m, w)| serde_json::json!([m, w]))
+            .collect();
+        out.insert("price_moves".into(), moves.into());
+    }
+    if let Some(p) = provenance {
+        out.insert(
+            "provenance".into(),
+            serde_json::to_value(p).unwrap_or(serde_json::Value::Null),
+        );
+    }
+    out.into()
 }
 
 /// Reads a model file.
@@ -215,6 +264,38 @@ mod tests {
     }
 
     #[test]
+    fn written_files_parse_back_to_the_same_model_and_provenance() {
+        let provenance = Provenance {
+            asof: "2024-05-26".into(),
+            history: std::vec![super::super::HistoryDigest {
+                file: "h.csv".into(),
+                sha256: "ab".repeat(32),
+            }],
+            method: "buffer".into(),
+            generated_by: None,
+            calibration: Some(serde_json::json!({"z": 2.3})),
+        };
+        for name in PRESETS {
+            let mut m = Model::preset(name).unwrap();
+            let first = m.parameter_names()[0];
+            // A value with a long decimal expansion: written and read back bit for bit.
+            let v = m.get(first).unwrap() * (1.0 + 1.0 / 3.0 * 1e-3);
+            if !matches!(first, "buckets_count" | "horizon_days") {
+                m.set(first, v).unwrap();
+            }
+            let text = model_file_json(&m, Some(&provenance)).to_string();
+            let (back, p) = parse_model_file(&text, Path::new("m.json")).unwrap();
+            let mut want = m.clone();
+            want.modified = true;
+            assert_eq!(back, want, "{name}");
+            assert_eq!(p.as_ref(), Some(&provenance));
+            // Without a provenance: the same model.
+            let text = model_file_json(&m, None).to_string();
+            assert_eq!(parse_model_json(&text, Path::new("m.json")).unwrap(), want);
+        }
+    }
+
+    #[test]
     fn errors_name_the_field() {
         let cases = [
             (r#"{"preset": "nope"}"#, "`preset`"),
@@ -252,6 +333,22 @@ mod tests {
                 "`params.price_moves`: `price_moves` is not a parameter: put it at the top level",
             ),
             (r#"{"preset": "grid", "extra": 1}"#, "unknown field"),
+            (
+                r#"{"preset": "grid", "provenance": {"asof": "2024-02-30", "history": [], "method": "x"}}"#,
+                "`provenance.asof`",
+            ),
+            (
+                r#"{"preset": "grid", "provenance": {"asof": "2024-02-01", "history": [], "method": "x"}}"#,
+                "`provenance.history`",
+            ),
+            (
+                r#"{"preset": "grid", "provenance": {"asof": "2024-02-01", "history": [{"file": "h.csv", "sha256": "AB"}], "method": "x"}}"#,
+                "`provenance.history[0].sha256`",
+            ),
+            (
+                r#"{"preset": "grid", "provenance": {"asof": "2024-02-01", "history": [], "method": "x", "who": 1}}"#,
+                "unknown field",
+            ),
         ];
         for (text, needle) in cases {
             let e = parse(text).unwrap_err().to_string();
