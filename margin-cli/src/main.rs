@@ -10,6 +10,7 @@ mod error;
 mod histogram;
 mod output;
 mod svg;
+mod timeline;
 
 use clap::{Parser, Subcommand};
 use error::CliError;
@@ -57,6 +58,9 @@ enum Command {
     /// VaR and Expected Shortfall over historical, filtered historical or Monte Carlo joint
     /// scenarios, or parametric, with per-position contributions.
     Var(commands::var::VarArgs),
+    /// Backtest margin: Kupiec, Christoffersen and Basel traffic-light tests of an exception
+    /// series, or of one account's margin replayed day by day over a price history.
+    Backtest(commands::backtest::BacktestArgs),
     /// Write deterministic synthetic accounts (JSONL) for benchmarks.
     #[command(name = "gen-accounts", hide = true)]
     GenAccounts(commands::generate::GenArgs),
@@ -71,6 +75,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bench(args) => commands::bench::run(&args),
         Command::Price(args) => commands::price::run(&args),
         Command::Var(args) => commands::var::run(&args),
+        Command::Backtest(args) => commands::backtest::run(&args),
         Command::GenAccounts(args) => commands::generate::run(&args),
     }
 }

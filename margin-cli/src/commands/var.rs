@@ -206,7 +206,8 @@ fn parse_vol_rule(text: &str) -> Result<VolShock, CliError> {
     }
 }
 
-fn date(flag: &str, text: &Option<String>) -> Result<Option<Timestamp>, CliError> {
+/// The date of flag `--flag` (`YYYY-MM-DD`), if given.
+pub fn date(flag: &str, text: &Option<String>) -> Result<Option<Timestamp>, CliError> {
     text.as_deref()
         .map(|t| {
             Timestamp::parse_iso8601(t)
@@ -268,7 +269,8 @@ pub fn run(args: &VarArgs) -> Result<(), CliError> {
     }
 }
 
-fn names(coins: &[margin_core::Asset]) -> String {
+/// `BTC, ETH`: the coins, comma-separated.
+pub fn names(coins: &[margin_core::Asset]) -> String {
     coins
         .iter()
         .map(|c| c.to_string())
