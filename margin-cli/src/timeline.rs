@@ -4,7 +4,7 @@
 //! XML-escaped.
 
 use crate::commands::statistical::day;
-use crate::svg::escape;
+use crate::svg::{amount, document, escape};
 use margin_opt::backtest::portfolio::Report;
 use std::fmt::Write as _;
 
@@ -14,15 +14,6 @@ const LEFT: f64 = 80.0;
 const RIGHT: f64 = 20.0;
 const TOP: f64 = 64.0;
 const BOTTOM: f64 = 50.0;
-
-/// An axis amount: two decimals from 100 up, else six significant digits.
-fn amount(x: f64) -> String {
-    if x.abs() >= 100.0 {
-        format!("{x:.2}")
-    } else {
-        format!("{x:.6}")
-    }
-}
 
 /// The SVG of `report` for account `account`, amounts in `currency`.
 pub fn backtest(report: &Report, currency: &str, account: &str) -> String {
@@ -43,14 +34,7 @@ pub fn backtest(report: &Report, currency: &str, account: &str) -> String {
     let y_of = |v: f64| TOP + (hi - v) / span * plot_h;
     let c = escape(currency);
     let cov = &report.coverage;
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" \
-         version=\"1.1\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" \
-         font-family=\"sans-serif\">\n<rect x=\"0\" y=\"0\" width=\"{W}\" height=\"{H}\" \
-         fill=\"#ffffff\"/>"
-    );
+    let mut s = document(W, H);
     let _ = writeln!(
         s,
         "<text x=\"{LEFT}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">Backtest of {} \

@@ -15,18 +15,11 @@ use margin_opt::var::Closes;
 const F0: f64 = 60_060.0;
 const S0: f64 = 60_000.0;
 
-/// BTC closes of the bundled aligned file, read with plain string splitting.
+mod common;
+
+/// BTC closes of the bundled aligned file.
 fn btc() -> Vec<f64> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../data/btc-eth-daily/btc_eth_daily_close_aligned.csv"
-    );
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
-        .collect()
+    common::aligned_closes().iter().map(|c| c[0]).collect()
 }
 
 fn dates(n: usize) -> Vec<Timestamp> {

@@ -12,22 +12,8 @@ use margin_opt::var::{self, Closes, VarParams};
 
 const F: f64 = 60_000.0;
 
-/// (BTC, ETH) closes of the bundled aligned file, read with plain string splitting.
-fn closes() -> Vec<[f64; 2]> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../data/btc-eth-daily/btc_eth_daily_close_aligned.csv"
-    );
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            [f[1].parse().unwrap(), f[2].parse().unwrap()]
-        })
-        .collect()
-}
+mod common;
+use common::aligned_closes as closes;
 
 fn params(method: Method) -> VarParams {
     VarParams {

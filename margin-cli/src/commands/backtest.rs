@@ -4,7 +4,7 @@
 //! reads flags and files and prints. JSON schema: `docs/backtest.md`.
 
 use super::common::{self, PortfolioArgs};
-use super::var::{date, names};
+use super::var::{bad, date, names};
 use crate::error::CliError;
 use crate::output::{self, Align, Table};
 use crate::timeline;
@@ -74,10 +74,6 @@ pub struct BacktestArgs {
     /// Write margin and realised loss over time, exceptions marked, as SVG.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
-}
-
-fn bad(msg: impl Into<String>) -> CliError {
-    CliError::bad_input(msg)
 }
 
 fn check_p(p: f64) -> Result<f64, CliError> {

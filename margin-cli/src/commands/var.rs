@@ -111,7 +111,8 @@ pub struct VarArgs {
     pub svg: Option<PathBuf>,
 }
 
-fn bad(msg: impl Into<String>) -> CliError {
+/// A bad-input error (exit 1) with `msg`.
+pub fn bad(msg: impl Into<String>) -> CliError {
     CliError::bad_input(msg)
 }
 
