@@ -50,6 +50,7 @@ pub fn book_of(portfolio: &str) -> (Vec<Instrument>, Vec<PricingInputs>, Vec<f64
 }
 
 /// The bundled chain's index price of `coin` (USD).
+#[allow(dead_code)] // used by the backtest bench, not the statistical one
 pub fn index_price(coin: margin_core::Asset) -> f64 {
     let market = read_market(Path::new(CHAIN)).expect("bundled chain");
     market
