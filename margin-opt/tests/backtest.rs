@@ -206,3 +206,49 @@ fn bad_parameters_are_refused() {
         BacktestError::Input(_)
     ));
 }
+
+#[test]
+fn one_thread_and_two_give_the_same_bits() {
+    let closes = btc();
+    let i = vec![
+        Instrument::parse("BTC-27MAR26-60000-C").unwrap(),
+        Instrument::parse("BTC-27MAR26-50000-P").unwrap(),
+    ];
+    let inputs = vec![
+        PricingInputs {
+            forward: S0,
+            vol: 0.6,
+            time: 0.25,
+            rate: 0.0,
+        },
+        PricingInputs {
+            forward: S0,
+            vol: 0.7,
+            time: 0.25,
+            rate: 0.0,
+        },
+    ];
+    let sizes = vec![-1.0, 2.0];
+    let book = Book {
+        instruments: &i,
+        inputs: &inputs,
+        sizes: &sizes,
+    };
+    let model = Model::preset("fhs-es").unwrap();
+    let on = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| run(&book, &closes[..1200], 250, &model).unwrap())
+    };
+    let (a, b) = (on(1), on(2));
+    assert_eq!(a.days.len(), b.days.len());
+    for (x, y) in a.days.iter().zip(&b.days) {
+        assert_eq!(
+            (x.margin.to_bits(), x.var.to_bits(), x.loss.to_bits()),
+            (y.margin.to_bits(), y.var.to_bits(), y.loss.to_bits())
+        );
+    }
+    assert_eq!(a.coverage, b.coverage);
+}

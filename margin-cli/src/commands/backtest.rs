@@ -234,7 +234,7 @@ fn portfolio_backtest(args: &BacktestArgs) -> Result<(), CliError> {
         "window": args.window,
         "from": report.days.first().map(|d| day(d.date)),
         "to": report.days.last().map(|d| day(d.date)),
-        "margin": "initial margin of the model; exception = realised loss > margin",
+        "margin_definition": "initial margin of the model; exception = realised loss > margin",
         "revaluation": {"method": REVALUATION, "published": false},
         "days": report.days.iter().map(|d| json!({"date": day(d.date), "margin": d.margin,
             "var": d.var, "loss": d.loss, "exception": d.exception})).collect::<Vec<_>>(),
