@@ -8,7 +8,7 @@ use margin_core::model::Model;
 use margin_core::statistical::Book;
 use margin_core::time::Timestamp;
 use margin_core::{Asset, Instrument};
-use margin_opt::backtest::portfolio::{self, BacktestError, History, Params};
+use margin_opt::backtest::portfolio::{self, BacktestError, Engine, History, Params};
 use margin_opt::var::Closes;
 
 /// Snapshot levels: perpetual mark F0 and index S0 (a 0.1 % basis).
@@ -63,8 +63,9 @@ fn run(
         from: None,
         to: None,
         p: 0.01,
+        horizon_days: None,
     };
-    portfolio::run(book, 0.0, model, &history, &params)
+    portfolio::run(book, 0.0, &Engine::Statistical(model), &history, &params)
 }
 
 #[test]
@@ -138,8 +139,8 @@ fn appending_later_closes_does_not_change_earlier_margins() {
         assert!(long.days.len() > short.days.len());
         for (a, b) in short.days.iter().zip(&long.days) {
             assert_eq!(
-                (a.index, a.margin.to_bits(), a.var.to_bits()),
-                (b.index, b.margin.to_bits(), b.var.to_bits()),
+                (a.index, a.margin.to_bits(), a.var.map(f64::to_bits)),
+                (b.index, b.margin.to_bits(), b.var.map(f64::to_bits)),
                 "{name}"
             );
             assert_eq!(a.loss.to_bits(), b.loss.to_bits(), "{name}");
@@ -192,6 +193,7 @@ fn bad_parameters_are_refused() {
         sizes: &sizes,
     };
     let grid = Model::preset("deribit-btc").unwrap();
+    // A grid model handed over as statistical.
     assert_eq!(
         run(&book, &closes, 250, &grid).unwrap_err(),
         BacktestError::NotStatistical
@@ -246,9 +248,143 @@ fn one_thread_and_two_give_the_same_bits() {
     assert_eq!(a.days.len(), b.days.len());
     for (x, y) in a.days.iter().zip(&b.days) {
         assert_eq!(
-            (x.margin.to_bits(), x.var.to_bits(), x.loss.to_bits()),
-            (y.margin.to_bits(), y.var.to_bits(), y.loss.to_bits())
+            (x.margin.to_bits(), x.var, x.loss.to_bits()),
+            (y.margin.to_bits(), y.var, y.loss.to_bits())
         );
     }
     assert_eq!(a.coverage, b.coverage);
+}
+
+const CHAIN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../data/deribit/deribit_options_snapshot_20260822T153351Z.csv"
+);
+
+/// A USDC account on the bundled chain (a short BTC linear perpetual, and a short linear BTC
+/// call if `option`) as a book, with the chain and the account's margin under `model` on the
+/// chain itself, computed through the chain's whole universe (as `margin compute` does).
+fn usdc_account(
+    option: bool,
+    model: &Model,
+) -> (
+    margin_opt::joint::OwnedBook,
+    margin_core::io::MarketData,
+    f64,
+) {
+    use margin_core::io::matrix::{OwnedAccount, RiskMatrix};
+    use margin_core::io::{PortfolioDefaults, parse_portfolio_csv, read_market};
+    let market = read_market(std::path::Path::new(CHAIN)).unwrap();
+    let mut text = String::from("instrument,size\nBTC_USDC-PERPETUAL,-2\n");
+    if option {
+        text.push_str("BTC_USDC-11SEP26-60000-C,-3\n");
+    }
+    let defaults = PortfolioDefaults {
+        account: None,
+        currency: Asset::new("USDC"),
+        equity: Some(1e6),
+    };
+    let portfolio =
+        parse_portfolio_csv(&text, std::path::Path::new("usdc.csv"), &defaults).unwrap();
+    let extra: Vec<_> = portfolio.positions.iter().map(|p| p.instrument).collect();
+    let matrix = RiskMatrix::new(market.clone(), model.clone(), &extra).unwrap();
+    let book = margin_opt::joint::OwnedBook::of(&matrix, &portfolio, &[]).unwrap();
+    let positions = matrix.universe().positions(&portfolio).unwrap();
+    let im = matrix.with_arrays(|arrays| {
+        let owned = OwnedAccount::new(arrays, portfolio.currency, 1e6, positions).unwrap();
+        let acct = owned.get();
+        let mut scratch = vec![0.0; acct.scratch_len(arrays)];
+        margin_core::account::margin(arrays, model, &acct, &mut scratch)
+            .unwrap()
+            .initial
+    });
+    (book, market, im)
+}
+
+fn run_grid(
+    book: &margin_opt::joint::OwnedBook,
+    market: &margin_core::io::MarketData,
+    model: &Model,
+    closes: &[f64],
+    reference: f64,
+    horizon: Option<usize>,
+) -> Result<portfolio::Report, BacktestError> {
+    let coins = [Asset::new("BTC").unwrap()];
+    let d = dates(closes.len());
+    let history = History {
+        closes: Closes {
+            coins: &coins,
+            closes,
+        },
+        dates: &d,
+        reference: &[reference],
+    };
+    let params = Params {
+        window: 250,
+        from: None,
+        to: None,
+        p: 0.01,
+        horizon_days: horizon,
+    };
+    let engine = Engine::Grid {
+        model,
+        market,
+        currency: Asset::new("USDC").unwrap(),
+    };
+    portfolio::run(&book.book(), 1e6, &engine, &history, &params)
+}
+
+#[test]
+fn a_grid_margin_on_the_snapshot_level_is_the_snapshot_margin() {
+    // On the day whose close is the reference level the translation is the identity: the day's
+    // margin is the account's margin on the chain itself (through the chain's full universe).
+    let closes = btc()[..600].to_vec();
+    let star = 420;
+    for name in ["span16", "deribit-btc", "grid"] {
+        let model = Model::preset(name).unwrap();
+        let (book, market, im) = usdc_account(true, &model);
+        let r = run_grid(&book, &market, &model, &closes, closes[star], None).unwrap();
+        assert_eq!(r.horizon_days, 1);
+        // No window: every day from the first close with a realised next day.
+        assert_eq!(r.days.len(), closes.len() - 1);
+        let day = &r.days[star];
+        assert_eq!(day.index, star);
+        assert!(day.var.is_none());
+        assert!(
+            (day.margin - im).abs() <= 1e-9 * im,
+            "{name}: {} {im}",
+            day.margin
+        );
+    }
+}
+
+#[test]
+fn a_linear_perpetual_grid_margin_scales_with_the_level() {
+    // SPAN's price scan range is relative: the margin of a linear position is proportional to
+    // the price level, so margin / close is the same every day; the realised 3-day loss is
+    // 2·(F0/S0)·(close_{d+3} − close_d) from the raw CSV.
+    let closes = btc()[..500].to_vec();
+    let model = Model::preset("span16").unwrap();
+    let (book, market, _) = usdc_account(false, &model);
+    let s0 = market
+        .underlying(Asset::new("BTC").unwrap())
+        .unwrap()
+        .index_price;
+    let f0 = book.inputs[0].forward;
+    let r = run_grid(&book, &market, &model, &closes, s0, Some(3)).unwrap();
+    assert_eq!(r.days.len(), closes.len() - 3);
+    let unit = r.days[0].margin / closes[0];
+    assert!(unit > 0.0);
+    for day in &r.days {
+        let d = day.index;
+        assert!((day.margin / closes[d] - unit).abs() <= 1e-12 * unit, "{d}");
+        let loss = 2.0 * f0 / s0 * (closes[d + 3] - closes[d]);
+        assert!((day.loss - loss).abs() <= 1e-9 * loss.abs().max(1.0), "{d}");
+    }
+    // A statistical model is not a grid, and a grid's horizon is bounded.
+    let hs = Model::preset("hs-es").unwrap();
+    assert!(matches!(
+        run_grid(&book, &market, &hs, &closes, s0, None),
+        Err(BacktestError::Input(_))
+    ));
+    assert!(run_grid(&book, &market, &model, &closes, s0, Some(0)).is_err());
 }

@@ -17,23 +17,31 @@
 //!    to expiry, vol and rate stay the snapshot's. So the snapshot's vols are held by moneyness
 //!    and tenor at historical forward levels, and sizes are unchanged.
 //! 3. **Margin** = the model's initial margin of that account over those scenarios
-//!    ([`crate::var::margin`]), with the account's equity.
+//!    ([`crate::var::margin`]), with the account's equity. A grid model ([`Engine::Grid`])
+//!    has no history: its margin is the preset's initial margin of the account on the
+//!    snapshot translated the same way ([`grid`]), every day from the first close (no window),
+//!    over a horizon the caller chooses (default 1 day).
 //! 4. **Realised loss** = the loss of the same day-`d` account under the realised joint move
-//!    `x_u = close_{d+h,u} / close_{d,u} − 1`, revalued exactly as one scenario is (the model's
-//!    vol rule and time step): a hypothetical P&L of an unchanged book.
+//!    `x_u = close_{d+h,u} / close_{d,u} − 1`, revalued exactly as one scenario is (a
+//!    statistical model's vol rule and time step; vols unchanged and no time step for a
+//!    grid): a hypothetical P&L of an unchanged book.
 //! 5. **Exception** when the realised loss is strictly greater than the margin.
 //!
 //! Days run in parallel and are collected in day order; each day's numbers are those of a
 //! single-threaded run (the scenario losses are reduced in fixed chunks), so the output has
 //! the same bits for any thread count.
 
+use super::grid;
 use crate::var::{self, Closes, Scenarios, VarError, VarParams};
 use margin_core::Asset;
 use margin_core::Instrument;
 use margin_core::instrument::Kind;
+use margin_core::io::MarketData;
 use margin_core::market::PricingInputs;
 use margin_core::model::Model;
 use margin_core::scenario::JointMoves;
+use margin_core::scenario::{Scenario, VolShock};
+use margin_core::spec::MAX_HORIZON_DAYS;
 use margin_core::statistical::Book;
 use margin_core::stats::backtest::{self, Coverage};
 use margin_core::time::Timestamp;
@@ -69,6 +77,9 @@ pub struct Params {
     pub to: Option<Timestamp>,
     /// Exception probability the coverage tests check, in (0, 1) (usually `1 − c`).
     pub p: f64,
+    /// Horizon h in days of a grid model's backtest, 1 to 250 (`None`: 1); a statistical
+    /// model's horizon is its own (`None` or the same number).
+    pub horizon_days: Option<usize>,
 }
 
 /// One backtested day.
@@ -80,8 +91,8 @@ pub struct Day {
     pub date: Timestamp,
     /// Initial margin of the account that day.
     pub margin: f64,
-    /// The model's VaR that day.
-    pub var: f64,
+    /// The model's VaR that day (statistical models only).
+    pub var: Option<f64>,
     /// Realised loss over the next h days (positive = loss).
     pub loss: f64,
     /// `loss > margin`.
@@ -102,7 +113,7 @@ pub struct Report {
 /// Why a backtest could not run.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BacktestError {
-    /// The model is a grid model (only statistical models are backtested).
+    /// [`Engine::Statistical`] was given a grid model.
     NotStatistical,
     /// A parameter or the history's shape is unusable.
     Input(margin_core::Error),
@@ -128,7 +139,7 @@ impl fmt::Display for BacktestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BacktestError::NotStatistical => f.write_str(
-                "only statistical models (hs-es, fhs-es, mc-es, parametric-var) are backtested",
+                "a grid model given as a statistical one (hs-es, fhs-es, mc-es, parametric-var)",
             ),
             BacktestError::Input(e) => write!(f, "{e}"),
             BacktestError::NoDays {
@@ -170,18 +181,60 @@ pub fn translate(
     Ok((instruments, inputs))
 }
 
+/// How each day's margin is computed.
+#[derive(Debug, Clone, Copy)]
+pub enum Engine<'a> {
+    /// A statistical model over each day's trailing window of closes.
+    Statistical(&'a Model),
+    /// A grid model on the snapshot `market` translated to each day's level ([`grid`]); the
+    /// account is in `currency`.
+    Grid {
+        /// The grid model.
+        model: &'a Model,
+        /// The snapshot the book was priced on.
+        market: &'a MarketData,
+        /// The account currency.
+        currency: Asset,
+    },
+}
+
 /// Backtests `book` (priced on the snapshot whose index levels are `history.reference`) with
-/// `equity` under statistical `model` (module docs). Cost O(days × scenarios × positions).
+/// `equity` under `engine` (module docs). A statistical model's horizon is its own (a
+/// different `params.horizon_days` is an error) and its days start after a full window; a
+/// grid's horizon is `params.horizon_days` (default 1) and its days start at the first close.
+/// Cost O(days × scenarios × positions).
 pub fn run(
     book: &Book<'_>,
     equity: f64,
-    model: &Model,
+    engine: &Engine<'_>,
     history: &History<'_>,
     params: &Params,
 ) -> Result<Report, BacktestError> {
-    let var_params = VarParams::of(model).ok_or(BacktestError::NotStatistical)?;
-    var_params.source.validate().map_err(BacktestError::Input)?;
-    let h = var_params.source.horizon_days;
+    let input = |what, value| BacktestError::Input(margin_core::Error::OutOfRange { what, value });
+    let (source, h, first) = match engine {
+        Engine::Statistical(model) => {
+            let v = VarParams::of(model).ok_or(BacktestError::NotStatistical)?;
+            v.source.validate().map_err(BacktestError::Input)?;
+            let h = v.source.horizon_days;
+            if params.horizon_days.is_some_and(|x| x != h) {
+                return Err(input(
+                    "horizon in days (a statistical model's horizon is its own)",
+                    params.horizon_days.unwrap_or(0) as f64,
+                ));
+            }
+            (Some(v.source), h, params.window)
+        }
+        Engine::Grid { model, .. } => {
+            if VarParams::of(model).is_some() {
+                return Err(input("grid model (this one is statistical)", 0.0));
+            }
+            let h = params.horizon_days.unwrap_or(1);
+            if !(1..=MAX_HORIZON_DAYS).contains(&h) {
+                return Err(input("horizon in days (1 to 250)", h as f64));
+            }
+            (None, h, 0)
+        }
+    };
     let coins = history.closes.coins;
     let u = coins.len();
     let closes = history.closes.closes;
@@ -198,32 +251,27 @@ pub fn run(
         .iter()
         .find(|x| !(x.is_finite() && **x > 0.0))
     {
-        return Err(BacktestError::Input(margin_core::Error::OutOfRange {
-            what: "snapshot index level (finite, > 0)",
-            value: bad,
-        }));
+        return Err(input("snapshot index level (finite, > 0)", bad));
     }
     if params.window == 0 {
-        return Err(BacktestError::Input(margin_core::Error::OutOfRange {
-            what: "window in days (at least 1)",
-            value: 0.0,
-        }));
+        return Err(input("window in days (at least 1)", 0.0));
     }
     backtest::kupiec_pof(0, 1, params.p).map_err(BacktestError::Input)?;
-    let lo = params.window;
     let hi = t.saturating_sub(h); // exclusive: d + h ≤ t − 1
-    let days: Vec<usize> = (lo..hi)
+    let days: Vec<usize> = (first..hi)
         .filter(|&d| params.from.is_none_or(|f| history.dates[d] >= f))
         .filter(|&d| params.to.is_none_or(|x| history.dates[d] <= x))
         .collect();
     if days.is_empty() {
         return Err(BacktestError::NoDays {
             closes: t,
-            window: params.window,
+            window: first,
             horizon: h,
         });
     }
-    let template = var_params.source.template();
+    // Realised P&L is revalued as one scenario: the model's template for a statistical model
+    // (its vol rule and time step), vols unchanged and no time step for a grid.
+    let template = source.map_or(Scenario::standard(0.0, VolShock::None), |s| s.template());
     let out: Vec<Day> = days
         .par_iter()
         .map(|&d| {
@@ -231,11 +279,6 @@ pub fn run(
                 date: history.dates[d],
                 error,
             };
-            let window = Closes {
-                coins,
-                closes: &closes[(d - params.window) * u..(d + 1) * u],
-            };
-            let scenarios = Scenarios::build(&window, &var_params.source).map_err(at)?;
             let ratio: Vec<f64> = (0..u)
                 .map(|c| closes[d * u + c] / history.reference[c])
                 .collect();
@@ -245,13 +288,39 @@ pub fn run(
                 inputs: &inputs,
                 sizes: book.sizes,
             };
-            let (m, report) = var::margin(&day_book, &scenarios, model, equity).map_err(at)?;
+            let (margin, var) = match (engine, &source) {
+                (Engine::Statistical(model), Some(source)) => {
+                    let window = Closes {
+                        coins,
+                        closes: &closes[(d - params.window) * u..(d + 1) * u],
+                    };
+                    let scenarios = Scenarios::build(&window, source).map_err(at)?;
+                    let (m, report) =
+                        var::margin(&day_book, &scenarios, model, equity).map_err(at)?;
+                    (m.initial, Some(report.var))
+                }
+                (
+                    Engine::Grid {
+                        model,
+                        market,
+                        currency,
+                    },
+                    _,
+                ) => {
+                    let market = grid::translate_market(market, coins, &ratio);
+                    let m =
+                        grid::margin(market, model, &instruments, book.sizes, *currency, equity)
+                            .map_err(at)?;
+                    (m.initial, None)
+                }
+                (Engine::Statistical(_), None) => return Err(BacktestError::NotStatistical),
+            };
             let realised: Vec<f64> = (0..u)
                 .map(|c| closes[(d + h) * u + c] / closes[d * u + c] - 1.0)
                 .collect();
             let joint = JointMoves::new(coins, &realised).map_err(|e| at(e.into()))?;
             let loss = var::losses(&day_book, &joint, &template).map_err(|e| at(e.into()))?[0];
-            let finite = [m.initial, report.var, loss]
+            let finite = [margin, var.unwrap_or(0.0), loss]
                 .into_iter()
                 .all(f64::is_finite);
             if !finite {
@@ -262,10 +331,10 @@ pub fn run(
             Ok(Day {
                 index: d,
                 date: history.dates[d],
-                margin: m.initial,
-                var: report.var,
+                margin,
+                var,
                 loss,
-                exception: loss > m.initial,
+                exception: loss > margin,
             })
         })
         .collect::<Result<_, _>>()?;
