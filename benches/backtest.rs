@@ -10,7 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use margin_core::io::history::PriceHistory;
 use margin_core::model::Model;
 use margin_core::statistical::Book;
-use margin_opt::backtest::portfolio::{self, History, Params};
+use margin_opt::backtest::portfolio::{self, Engine, History, Params};
 use margin_opt::var::Closes;
 use std::hint::black_box;
 
@@ -41,8 +41,10 @@ fn bench(c: &mut Criterion) {
         from: None,
         to: None,
         p: 0.01,
+        horizon_days: None,
     };
-    let days = portfolio::run(&book, 0.0, &model, &history, &params)
+    let engine = Engine::Statistical(&model);
+    let days = portfolio::run(&book, 0.0, &engine, &history, &params)
         .unwrap()
         .days
         .len();
@@ -57,12 +59,12 @@ fn bench(c: &mut Criterion) {
         "hs_es_250_day_window_3288_days_x_50_options_1_thread",
         |b| {
             b.iter(|| {
-                one.install(|| black_box(portfolio::run(&book, 0.0, &model, &history, &params)))
+                one.install(|| black_box(portfolio::run(&book, 0.0, &engine, &history, &params)))
             })
         },
     );
     group.bench_function("hs_es_250_day_window_3288_days_x_50_options", |b| {
-        b.iter(|| black_box(portfolio::run(&book, 0.0, &model, &history, &params)))
+        b.iter(|| black_box(portfolio::run(&book, 0.0, &engine, &history, &params)))
     });
     group.finish();
 }

@@ -251,9 +251,56 @@ fn portfolio_mode_refuses_what_it_cannot_backtest() {
         let args = portfolio_args(&pf, extra);
         error(&args.iter().map(String::as_str).collect::<Vec<_>>())
     };
-    assert!(run(&["--model", "deribit-btc"]).contains("grid model"));
+    assert!(run(&["--model", "deribit-btc"]).contains("--p P"));
+    assert!(run(&["--model", "hs-es", "--horizon", "5"]).contains("--horizon 5"));
+    assert!(run(&["--model", "span16", "--p", "0.01", "--horizon", "0"]).contains("--horizon 0"));
+    assert!(run(&["--model", "deribit-eth", "--p", "0.01"]).contains("--allow-preset-mismatch"));
     assert!(run(&[]).contains("--model"));
     assert!(run(&["--model", "hs-es", "--window", "0"]).contains("--window 0"));
     assert!(run(&["--model", "hs-es", "--window", "5000"]).contains("no day to backtest"));
     assert!(run(&["--model", "hs-es", "--from", "2024-13-01"]).contains("--from"));
+}
+
+#[test]
+fn a_grid_backtest_of_a_linear_perpetual_scales_with_the_level() {
+    // SPAN's scan range is relative: a linear position's margin divided by the day's close is
+    // the same every day; the realised 3-day loss follows the raw CSV's closes.
+    let f = tmp("span.csv");
+    std::fs::write(&f, "instrument,size\nBTC_USDC-PERPETUAL,1\n").unwrap();
+    let args = portfolio_args(
+        f.to_str().unwrap(),
+        &[
+            "--currency",
+            "USDC",
+            "--model",
+            "span16",
+            "--p",
+            "0.01",
+            "--horizon",
+            "3",
+            "--to",
+            "2016-12-31",
+        ],
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let j = json(&args);
+    assert_eq!(j["method"], "grid");
+    assert!(j["window"].is_null() && j["confidence"].is_null());
+    assert_eq!(j["horizon_days"], 3);
+    let days = j["days"].as_array().unwrap();
+    // From the first close (2014-09-17), no window needed.
+    assert_eq!(days[0]["date"], "2014-09-17");
+    let closes = btc_closes();
+    let at = |d: &str| closes.iter().position(|(x, _)| x == d).unwrap();
+    let unit = days[0]["margin"].as_f64().unwrap() / closes[0].1;
+    let basis = -days[0]["loss"].as_f64().unwrap() / (closes[3].1 - closes[0].1);
+    assert!((basis - 1.0).abs() < 0.01);
+    for d in days {
+        let i = at(d["date"].as_str().unwrap());
+        let m = d["margin"].as_f64().unwrap();
+        assert!((m / closes[i].1 - unit).abs() <= 1e-12 * unit);
+        let loss = -basis * (closes[i + 3].1 - closes[i].1);
+        assert!((d["loss"].as_f64().unwrap() - loss).abs() <= 1e-6 * loss.abs().max(1.0));
+        assert!(d["var"].is_null());
+    }
 }

@@ -9,7 +9,7 @@ use crate::error::CliError;
 use crate::output::{self, Align, Table};
 use crate::timeline;
 use margin_core::io::history::PriceHistory;
-use margin_opt::backtest::portfolio::{self, History, Params, REVALUATION};
+use margin_opt::backtest::portfolio::{self, Engine, History, Params, REVALUATION};
 use margin_opt::backtest::{Coverage, series};
 use margin_opt::joint::{OwnedBook, lookup_model};
 use margin_opt::var::{self, Closes, VarParams};
@@ -29,10 +29,12 @@ yellow while < 99.99 %, X ~ Binomial(n, p)).\n\n\
 Portfolio mode: on each day d the model's scenarios are built from the closes d-window..d only; \
 the snapshot's account is translated to day d's level (forwards and strikes scaled by the day's \
 close over the snapshot index; moneyness, tenor and vols held: our assumption); an exception is \
-a realised h-day loss strictly greater than that day's initial margin.")]
+a realised h-day loss strictly greater than that day's initial margin. A grid model (deribit-btc, \
+span16, ...) margins the translated account on the translated chain every day, over --horizon \
+days (default 1), and needs --p.")]
 pub struct BacktestArgs {
     /// Exception series: one 0 or 1 per line (1 = exception).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["portfolio", "market", "history", "model", "window", "from", "to", "svg"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["portfolio", "market", "history", "model", "horizon", "window", "from", "to", "svg"])]
     pub exceptions: Option<PathBuf>,
     /// Exception probability tested, in (0, 1) [portfolio default: 1 − the model's confidence,
     /// rounded to 12 decimals].
@@ -53,13 +55,22 @@ pub struct BacktestArgs {
     /// Accept market numbers outside the plausibility bounds.
     #[arg(long)]
     pub allow_implausible_market: bool,
+    /// Replay a BTC account under deribit-eth or an ETH account under deribit-btc.
+    #[arg(long)]
+    pub allow_preset_mismatch: bool,
     /// Price history (repeatable): a wide CSV, COIN=path, or a COIN-XXX.csv OHLC file.
     #[arg(long, value_name = "FILE")]
     pub history: Vec<String>,
-    /// Statistical model: hs-es, fhs-es, mc-es, parametric-var, or a model file on one.
+    /// Model: a statistical preset (hs-es, fhs-es, mc-es, parametric-var), a grid preset
+    /// (deribit-btc, deribit-eth, span16, grid), or a model file on one.
     #[arg(long, value_name = "PRESET|FILE")]
     pub model: Option<String>,
-    /// Daily returns in each day's trailing window (closes d-DAYS..d), at least 1.
+    /// Horizon in days of a grid model's backtest, 1 to 250 [default: 1]; a statistical model
+    /// uses its own horizon.
+    #[arg(long, value_name = "DAYS")]
+    pub horizon: Option<usize>,
+    /// Daily returns in each day's trailing window (closes d-DAYS..d), at least 1 (statistical
+    /// models; a grid model needs no history before the day).
     #[arg(long, value_name = "DAYS", default_value_t = 250)]
     pub window: usize,
     /// First day backtested (YYYY-MM-DD); earlier closes still fill its window.
@@ -156,22 +167,40 @@ fn portfolio_backtest(args: &BacktestArgs) -> Result<(), CliError> {
         require(&None::<()>, "--history")?;
     }
     let model = common::read_model(model_spec)?;
-    let params = VarParams::of(&model).ok_or_else(|| {
-        bad(format!(
-            "--model {}: a grid model; backtest replays the statistical models (hs-es, fhs-es, \
-             mc-es, parametric-var)",
-            model.name
-        ))
-    })?;
-    // 1 − c rounded to 12 decimals: 1 − 0.99 is 0.010000000000000009 in binary.
-    let p = check_p(
-        args.p
-            .unwrap_or(((1.0 - params.confidence) * 1e12).round() / 1e12),
-    )?;
+    let params = VarParams::of(&model);
+    if let (Some(v), Some(h)) = (&params, args.horizon)
+        && h != v.source.horizon_days
+    {
+        return Err(bad(format!(
+            "--horizon {h}: --model {} is statistical with its own horizon of {} day(s); \
+             --horizon applies to grid models",
+            model.name, v.source.horizon_days
+        )));
+    }
+    // 1 − c rounded to 12 decimals: 1 − 0.99 is 0.010000000000000009 in binary. A grid has no
+    // confidence: --p is required.
+    let p = match (args.p, &params) {
+        (Some(p), _) => p,
+        (None, Some(v)) => ((1.0 - v.confidence) * 1e12).round() / 1e12,
+        (None, None) => {
+            return Err(bad(format!(
+                "--model {} is a grid model with no stated confidence: give the exception \
+                 probability to test with --p P (e.g. 0.01)",
+                model.name
+            )));
+        }
+    };
+    let p = check_p(p)?;
     if args.window == 0 {
         return Err(bad(
             "--window 0: expected a whole number of days, at least 1",
         ));
+    }
+    if args.horizon.is_some_and(|h| !(1..=250).contains(&h)) {
+        return Err(bad(format!(
+            "--horizon {}: expected a whole number of days from 1 to 250",
+            args.horizon.unwrap_or(0)
+        )));
     }
     let portfolio = common::read_portfolio(&PortfolioArgs {
         portfolio: portfolio_file.clone(),
@@ -216,8 +245,25 @@ fn portfolio_backtest(args: &BacktestArgs) -> Result<(), CliError> {
         from: date("from", &args.from)?,
         to: date("to", &args.to)?,
         p,
+        horizon_days: args.horizon,
     };
-    let report = portfolio::run(&owned.book(), portfolio.equity, &model, &h, &run_params)
+    let engine = match params {
+        Some(_) => Engine::Statistical(&model),
+        None => {
+            common::check_preset(
+                &model,
+                portfolio.currency,
+                "the account",
+                args.allow_preset_mismatch,
+            )?;
+            Engine::Grid {
+                model: &model,
+                market: matrix.market(),
+                currency: portfolio.currency,
+            }
+        }
+    };
+    let report = portfolio::run(&owned.book(), portfolio.equity, &engine, &h, &run_params)
         .map_err(|e| bad(format!("backtest: {e}")))?;
     let day = |t| super::statistical::day(t);
     let currency = portfolio.currency.to_string();
@@ -228,10 +274,10 @@ fn portfolio_backtest(args: &BacktestArgs) -> Result<(), CliError> {
         "model": model.name,
         "preset_version": model.version,
         "preset_modified": model.modified,
-        "method": params.source.method.name(),
-        "confidence": params.confidence,
+        "method": params.map_or("grid", |v| v.source.method.name()),
+        "confidence": params.map(|v| v.confidence),
         "horizon_days": report.horizon_days,
-        "window": args.window,
+        "window": params.map(|_| args.window),
         "from": report.days.first().map(|d| day(d.date)),
         "to": report.days.last().map(|d| day(d.date)),
         "margin_definition": "initial margin of the model; exception = realised loss > margin",
@@ -263,14 +309,18 @@ fn render(j: &Value) -> String {
     let mut s = String::new();
     if let Some(model) = j.get("model") {
         s += &format!(
-            "{} ({}) · {} {} · {}-day horizon, {}-day window, {} → {}\n\
+            "{} ({}) · {} {} · {}-day horizon, {}, {} → {}\n\
              revaluation on past days: {}\n\n",
             j["account"].as_str().unwrap_or(""),
             j["currency"].as_str().unwrap_or(""),
             model.as_str().unwrap_or(""),
             j["preset_version"].as_str().unwrap_or(""),
             j["horizon_days"],
-            j["window"],
+            j["window"]
+                .as_u64()
+                .map_or("no history window (grid)".to_string(), |w| format!(
+                    "{w}-day window"
+                )),
             j["from"].as_str().unwrap_or(""),
             j["to"].as_str().unwrap_or(""),
             j["revaluation"]["method"].as_str().unwrap_or(""),

@@ -53,7 +53,8 @@ pub const REVALUATION: &str = "snapshot translated to each day's level: forwards
     strikes scaled by the day's close over the snapshot index (moneyness, basis, time to \
     expiry, vols and rate held: the snapshot's vols by moneyness and tenor at historical \
     forward levels); realised P&L of the unchanged book over the next h days, revalued as one \
-    scenario of the model (our assumption, unpublished)";
+    scenario of the model (a grid's: vols unchanged, no time step) (our assumption, \
+    unpublished)";
 
 /// The history and the snapshot a backtest runs over.
 #[derive(Debug, Clone, Copy)]
