@@ -8,57 +8,17 @@
 //! `cargo bench -p margin-benches --bench statistical -- --warm-up-time 1 --measurement-time 5`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use margin_core::io::engine::Universe;
+use margin_core::Asset;
 use margin_core::io::history::PriceHistory;
-use margin_core::io::{PortfolioDefaults, read_market, read_portfolio};
-use margin_core::market::PricingInputs;
-use margin_core::model::Model;
 use margin_core::scenario::VolShock;
 use margin_core::spec::{Covariance, JointSource, Method};
 use margin_core::statistical::Book;
 use margin_core::stats::monte_carlo::Dist;
-use margin_core::{Asset, Instrument};
 use margin_opt::var::{self, Closes, VarParams};
 use std::hint::black_box;
-use std::path::Path;
 
-const CHAIN: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../data/deribit/deribit_options_snapshot_20260822T153351Z.csv"
-);
-const USDC_200: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../examples/portfolio-usdc-200.json"
-);
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/btc-eth-daily/");
-
-/// A book from a portfolio file on the bundled chain, through the same universe as
-/// `margin compute` and `margin var`.
-pub fn book_of(portfolio: &str) -> (Vec<Instrument>, Vec<PricingInputs>, Vec<f64>) {
-    let market = read_market(Path::new(CHAIN)).expect("bundled chain");
-    let portfolio =
-        read_portfolio(Path::new(portfolio), &PortfolioDefaults::default()).expect("portfolio");
-    let extra: Vec<_> = portfolio.positions.iter().map(|p| p.instrument).collect();
-    let views = market.views();
-    let snapshot = market.snapshot(&views).unwrap();
-    let universe = Universe::new(
-        &market,
-        &snapshot,
-        Model::preset("deribit-btc").unwrap(),
-        &extra,
-    )
-    .unwrap();
-    let rows = universe.positions(&portfolio).unwrap();
-    let instruments = rows
-        .iter()
-        .map(|p| universe.instruments()[p.instrument])
-        .collect::<Vec<_>>();
-    let inputs = instruments
-        .iter()
-        .map(|i| snapshot.inputs(i).unwrap())
-        .collect();
-    (instruments, inputs, rows.iter().map(|p| p.size).collect())
-}
+mod common;
+use common::{DATA, USDC_200, book_of};
 
 fn params(method: Method) -> VarParams {
     VarParams {

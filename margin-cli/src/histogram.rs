@@ -2,7 +2,7 @@
 //! side red, gain side blue) with VaR and ES marked as vertical lines on the loss side. Plain
 //! SVG 1.1, no script, no external resources; user text is XML-escaped.
 
-use crate::svg::escape;
+use crate::svg::{amount, document, escape};
 use margin_opt::var::{VarParams, VarReport};
 use std::fmt::Write as _;
 
@@ -13,15 +13,6 @@ const RIGHT: f64 = 20.0;
 const TOP: f64 = 60.0;
 const BOTTOM: f64 = 50.0;
 const BINS: usize = 60;
-
-/// An axis amount: two decimals from 100 up, else six significant digits.
-fn amount(x: f64) -> String {
-    if x.abs() >= 100.0 {
-        format!("{x:.2}")
-    } else {
-        format!("{x:.6}")
-    }
-}
 
 /// The SVG of `report`'s P&L distribution (P&L = −loss), amounts in `currency`.
 pub fn distribution(report: &VarReport, currency: &str, params: &VarParams) -> String {
@@ -39,14 +30,7 @@ pub fn distribution(report: &VarReport, currency: &str, params: &VarParams) -> S
     let plot_h = H - TOP - BOTTOM;
     let x_of = |v: f64| LEFT + (v - lo) / span * plot_w;
     let c = escape(currency);
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" \
-         version=\"1.1\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" \
-         font-family=\"sans-serif\">\n<rect x=\"0\" y=\"0\" width=\"{W}\" height=\"{H}\" \
-         fill=\"#ffffff\"/>"
-    );
+    let mut s = document(W, H);
     let _ = writeln!(
         s,
         "<text x=\"{LEFT}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">P&amp;L distribution \

@@ -10,6 +10,7 @@ mod error;
 mod histogram;
 mod output;
 mod svg;
+mod timeline;
 
 use clap::{Parser, Subcommand};
 use error::CliError;
@@ -60,6 +61,9 @@ enum Command {
     /// Calibrate a grid preset's scan ranges from EWMA volatility up to an as-of date, with
     /// anti-procyclicality; print old -> new and write a model file.
     Calibrate(commands::calibrate::CalibrateArgs),
+    /// Backtest margin: Kupiec, Christoffersen and Basel traffic-light tests of an exception
+    /// series, or of one account's margin replayed day by day over a price history.
+    Backtest(commands::backtest::BacktestArgs),
     /// Write deterministic synthetic accounts (JSONL) for benchmarks.
     #[command(name = "gen-accounts", hide = true)]
     GenAccounts(commands::generate::GenArgs),
@@ -75,6 +79,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Price(args) => commands::price::run(&args),
         Command::Var(args) => commands::var::run(&args),
         Command::Calibrate(args) => commands::calibrate::run(&args),
+        Command::Backtest(args) => commands::backtest::run(&args),
         Command::GenAccounts(args) => commands::generate::run(&args),
     }
 }

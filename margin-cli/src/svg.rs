@@ -29,6 +29,26 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// The opening of a `width × height` SVG 1.1 document on a white background (close it with
+/// `</svg>`).
+pub fn document(width: f64, height: f64) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" \
+         version=\"1.1\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" \
+         font-family=\"sans-serif\">\n<rect x=\"0\" y=\"0\" width=\"{width}\" \
+         height=\"{height}\" fill=\"#ffffff\"/>\n"
+    )
+}
+
+/// An axis amount: two decimals from 100 up, else six significant digits.
+pub fn amount(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.6}")
+    }
+}
+
 /// Diverging colour of `pnl` relative to `scale` (> 0): white at 0, red at −scale, blue at
 /// +scale, with intensity √(|pnl|/scale).
 fn colour(pnl: f64, scale: f64) -> String {
@@ -110,14 +130,7 @@ pub fn heatmap(report: &Report) -> String {
     let width = LEFT + cols as f64 * CELL_W + 30.0;
     let height = legend_y + 60.0;
     let c = escape(&report.currency);
-    let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-         <svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"{width}\" \
-         height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\">\n\
-         <rect x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>"
-    );
+    let mut svg = document(width, height);
     let _ = writeln!(
         svg,
         "<text x=\"{LEFT}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">Risk matrix of {} · \

@@ -1,5 +1,7 @@
 //! Work over many portfolios on top of [`margin_core`] (std, rayon).
 //!
+//! * [`backtest`]: coverage tests of an exception series (Kupiec, Christoffersen, Basel
+//!   traffic light) and the day-by-day backtest of one account's margin over a price history.
 //! * [`batch`]: margin for many accounts in parallel against one set of risk arrays.
 //! * [`calibrate`]: scan ranges of the grid presets from EWMA volatility up to an as-of
 //!   date, with EMIR anti-procyclicality.
@@ -12,6 +14,7 @@
 
 // Rust 1.88 (the MSRV) makes clippy suggest a let chain in `check_paths`; batch.rs is being
 // rewritten elsewhere, so the suggestion waits for that change.
+pub mod backtest;
 #[allow(clippy::collapsible_if)]
 pub mod batch;
 pub mod calibrate;

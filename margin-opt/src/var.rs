@@ -74,6 +74,29 @@ pub struct Closes<'a> {
     pub closes: &'a [f64],
 }
 
+/// The closes of the coins `instruments` need, taken from `history` in its column order:
+/// `(coins, T × U closes)`, the owned data behind a [`Closes`]. Errors with the first
+/// instrument whose coin the history does not have.
+pub fn book_closes(
+    history: &margin_core::io::PriceHistory,
+    instruments: &[margin_core::Instrument],
+) -> Result<(Vec<Asset>, Vec<f64>), margin_core::Instrument> {
+    let mut columns = Vec::new();
+    for i in instruments {
+        let c = history.coin_index(i.underlying).ok_or(*i)?;
+        if !columns.contains(&c) {
+            columns.push(c);
+        }
+    }
+    columns.sort_unstable();
+    let all = history.coins().len();
+    let coins = columns.iter().map(|&c| history.coins()[c]).collect();
+    let closes = (0..history.len())
+        .flat_map(|t| columns.iter().map(move |&c| history.closes()[t * all + c]))
+        .collect();
+    Ok((coins, closes))
+}
+
 /// One tail scenario.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TailScenario {

@@ -3,7 +3,7 @@
 //! an EWMA variance computed here, and the same bits on one and two threads.
 
 mod common;
-use common::ewma_sigma;
+use common::{aligned_closes as closes, ewma_sigma};
 use margin_core::market::PricingInputs;
 use margin_core::scenario::VolShock;
 use margin_core::spec::{Covariance, JointSource, Method};
@@ -13,23 +13,6 @@ use margin_core::{Asset, Instrument};
 use margin_opt::var::{self, Closes, VarParams};
 
 const F: f64 = 60_000.0;
-
-/// (BTC, ETH) closes of the bundled aligned file, read with plain string splitting.
-fn closes() -> Vec<[f64; 2]> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../data/btc-eth-daily/btc_eth_daily_close_aligned.csv"
-    );
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            [f[1].parse().unwrap(), f[2].parse().unwrap()]
-        })
-        .collect()
-}
 
 fn params(method: Method) -> VarParams {
     VarParams {

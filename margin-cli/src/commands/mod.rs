@@ -1,5 +1,6 @@
 //! One module per subcommand. Each has an `Args` struct (clap derive) and a `run` function.
 
+pub mod backtest;
 pub mod batch;
 pub mod bench;
 pub mod bench_statistical;

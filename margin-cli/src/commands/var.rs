@@ -111,7 +111,8 @@ pub struct VarArgs {
     pub svg: Option<PathBuf>,
 }
 
-fn bad(msg: impl Into<String>) -> CliError {
+/// A bad-input error (exit 1) with `msg`.
+pub fn bad(msg: impl Into<String>) -> CliError {
     CliError::bad_input(msg)
 }
 
@@ -234,25 +235,13 @@ pub fn run(args: &VarArgs) -> Result<(), CliError> {
         .map_err(|e| bad(format!("{}: {e}", args.portfolio.portfolio.display())))?;
     let instruments = &owned.instruments;
     // The history's columns of the coins the book holds, in the history's order.
-    let mut columns = Vec::new();
-    for i in instruments {
-        let c = history.coin_index(i.underlying).ok_or_else(|| {
-            bad(format!(
-                "--history has no prices for {} (position {i}); it has {}",
-                i.underlying,
-                names(history.coins())
-            ))
-        })?;
-        if !columns.contains(&c) {
-            columns.push(c);
-        }
-    }
-    columns.sort_unstable();
-    let coins: Vec<_> = columns.iter().map(|&c| history.coins()[c]).collect();
-    let closes: Vec<f64> = (0..history.len())
-        .flat_map(|t| columns.iter().map(move |&c| (t, c)))
-        .map(|(t, c)| history.closes()[t * history.coins().len() + c])
-        .collect();
+    let (coins, closes) = var::book_closes(&history, instruments).map_err(|i| {
+        bad(format!(
+            "--history has no prices for {} (position {i}); it has {}",
+            i.underlying,
+            names(history.coins())
+        ))
+    })?;
     let book = owned.book();
     let closes_view = Closes {
         coins: &coins,
@@ -281,7 +270,8 @@ pub fn run(args: &VarArgs) -> Result<(), CliError> {
     }
 }
 
-fn names(coins: &[margin_core::Asset]) -> String {
+/// `BTC, ETH`: the coins, comma-separated.
+pub fn names(coins: &[margin_core::Asset]) -> String {
     coins
         .iter()
         .map(|c| c.to_string())
