@@ -57,6 +57,9 @@ enum Command {
     /// VaR and Expected Shortfall over historical, filtered historical or Monte Carlo joint
     /// scenarios, or parametric, with per-position contributions.
     Var(commands::var::VarArgs),
+    /// Stress tests: named historical events, user shocks, reverse stress; with --accounts,
+    /// book-level Cover-1/Cover-2 and a liquidation cascade.
+    Stress(commands::stress::StressArgs),
     /// Write deterministic synthetic accounts (JSONL) for benchmarks.
     #[command(name = "gen-accounts", hide = true)]
     GenAccounts(commands::generate::GenArgs),
@@ -71,6 +74,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bench(args) => commands::bench::run(&args),
         Command::Price(args) => commands::price::run(&args),
         Command::Var(args) => commands::var::run(&args),
+        Command::Stress(args) => commands::stress::run(&args),
         Command::GenAccounts(args) => commands::generate::run(&args),
     }
 }

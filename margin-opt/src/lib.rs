@@ -4,6 +4,8 @@
 //! * [`joint`]: statistical presets in the same clients as grids (compute, whatif, batch).
 //! * [`var`]: VaR and Expected Shortfall of one account over HS, FHS or Monte Carlo joint
 //!   scenarios, or parametric, with Euler contributions.
+//! * [`stress`]: named historical events, user shocks, reverse stress, and book-level stress
+//!   with Cover-1/Cover-2 and a liquidation cascade.
 //!
 //! The hedge optimiser and margin attribution will live here too; they are not built yet.
 #![deny(missing_docs)]
@@ -13,6 +15,7 @@
 #[allow(clippy::collapsible_if)]
 pub mod batch;
 pub mod joint;
+pub mod stress;
 pub mod var;
 
 pub use margin_core;

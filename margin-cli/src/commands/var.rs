@@ -183,7 +183,8 @@ pub fn params(args: &VarArgs) -> Result<VarParams, CliError> {
     })
 }
 
-fn parse_vol_rule(text: &str) -> Result<VolShock, CliError> {
+/// Parses `--vol-rule`: `unchanged` or `shift:A,BETA,FLOOR`.
+pub fn parse_vol_rule(text: &str) -> Result<VolShock, CliError> {
     if text == "unchanged" {
         return Ok(VolShock::None);
     }
@@ -206,7 +207,8 @@ fn parse_vol_rule(text: &str) -> Result<VolShock, CliError> {
     }
 }
 
-fn date(flag: &str, text: &Option<String>) -> Result<Option<Timestamp>, CliError> {
+/// Parses the date of flag `--flag` (YYYY-MM-DD), if given.
+pub fn date(flag: &str, text: &Option<String>) -> Result<Option<Timestamp>, CliError> {
     text.as_deref()
         .map(|t| {
             Timestamp::parse_iso8601(t)
@@ -232,26 +234,7 @@ pub fn run(args: &VarArgs) -> Result<(), CliError> {
     let owned = OwnedBook::of(&matrix, &portfolio, &[])
         .map_err(|e| bad(format!("{}: {e}", args.portfolio.portfolio.display())))?;
     let instruments = &owned.instruments;
-    // The history's columns of the coins the book holds, in the history's order.
-    let mut columns = Vec::new();
-    for i in instruments {
-        let c = history.coin_index(i.underlying).ok_or_else(|| {
-            bad(format!(
-                "--history has no prices for {} (position {i}); it has {}",
-                i.underlying,
-                names(history.coins())
-            ))
-        })?;
-        if !columns.contains(&c) {
-            columns.push(c);
-        }
-    }
-    columns.sort_unstable();
-    let coins: Vec<_> = columns.iter().map(|&c| history.coins()[c]).collect();
-    let closes: Vec<f64> = (0..history.len())
-        .flat_map(|t| columns.iter().map(move |&c| (t, c)))
-        .map(|(t, c)| history.closes()[t * history.coins().len() + c])
-        .collect();
+    let (coins, closes) = book_closes(&history, instruments)?;
     let book = owned.book();
     let closes_view = Closes {
         coins: &coins,
@@ -280,7 +263,36 @@ pub fn run(args: &VarArgs) -> Result<(), CliError> {
     }
 }
 
-fn names(coins: &[margin_core::Asset]) -> String {
+/// The coins `instruments` depend on, in the history's column order, and their closes
+/// (date-major); a coin without prices in `history` is an error naming the position.
+pub fn book_closes(
+    history: &PriceHistory,
+    instruments: &[margin_core::Instrument],
+) -> Result<(Vec<margin_core::Asset>, Vec<f64>), CliError> {
+    let mut columns = Vec::new();
+    for i in instruments {
+        let c = history.coin_index(i.underlying).ok_or_else(|| {
+            bad(format!(
+                "--history has no prices for {} (position {i}); it has {}",
+                i.underlying,
+                names(history.coins())
+            ))
+        })?;
+        if !columns.contains(&c) {
+            columns.push(c);
+        }
+    }
+    columns.sort_unstable();
+    let coins: Vec<_> = columns.iter().map(|&c| history.coins()[c]).collect();
+    let closes: Vec<f64> = (0..history.len())
+        .flat_map(|t| columns.iter().map(move |&c| (t, c)))
+        .map(|(t, c)| history.closes()[t * history.coins().len() + c])
+        .collect();
+    Ok((coins, closes))
+}
+
+/// The coins, comma-separated.
+pub fn names(coins: &[margin_core::Asset]) -> String {
     coins
         .iter()
         .map(|c| c.to_string())
