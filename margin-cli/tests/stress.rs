@@ -207,7 +207,15 @@ fn book_json_has_covers_rounds_and_totals() {
         "--impact",
         "BTC:1e-6,ETH:1e-6",
     ]);
-    assert!(with_impact["stress"][0]["rounds"].as_array().unwrap().len() >= 1);
+    // The close-outs of round 1 move the prices of round 2 by their reported impact.
+    let rounds = with_impact["stress"][0]["rounds"].as_array().unwrap();
+    assert!(rounds.len() >= 2);
+    for coin in ["BTC", "ETH"] {
+        let impact = rounds[0]["impact"][coin].as_f64().unwrap();
+        let next = rounds[1]["moves"][coin].as_f64().unwrap();
+        assert!(impact != 0.0);
+        assert!((next - ((1.0 - 0.5) * (1.0 + impact) - 1.0)).abs() < 1e-15);
+    }
 }
 
 #[test]

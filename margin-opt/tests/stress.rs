@@ -198,7 +198,7 @@ fn a_shock_with_a_vol_shift_matches_the_reference_pricer() {
                 shift: a,
                 beta,
                 floor,
-            } => (vol + a + shift + beta * (1.0 + x as f64).ln()).max(floor),
+            } => (vol + a + shift + beta * f64::ln(1.0 + x)).max(floor),
             _ => vol + shift,
         };
         for inst in &insts {
@@ -233,7 +233,9 @@ fn perp_book(symbol: &str, f: f64) -> (Vec<Instrument>, Vec<PricingInputs>) {
 #[test]
 fn reverse_moves_of_perpetuals_are_the_closed_form() {
     let src = source(1, VolShock::None);
-    let cases: [(&str, f64, f64, Option<f64>, Option<f64>); 4] = [
+    // (symbol, size, equity, down, up)
+    type Case = (&'static str, f64, f64, Option<f64>, Option<f64>);
+    let cases: [Case; 4] = [
         ("BTC-PERPETUAL", 5.0, 2.0, Some(-2.0 / 7.0), None),
         ("BTC-PERPETUAL", -5.0, 2.0, None, Some(2.0 / 3.0)),
         ("BTC_USDC-PERPETUAL", 1.0, 30_000.0, Some(-0.5), None),
