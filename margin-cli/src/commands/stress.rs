@@ -313,6 +313,14 @@ fn moves_text(v: &Value) -> String {
     })
 }
 
+/// A scenario row's date or label.
+fn scenario_name(r: &Value) -> &str {
+    r.get("date")
+        .or_else(|| r.get("label"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
 fn render_account(out: &Value) -> String {
     let ccy = out["currency"].as_str().unwrap_or("");
     let mut s = format!(
@@ -324,11 +332,7 @@ fn render_account(out: &Value) -> String {
         out["time_decay"]
     );
     for r in out["stress"].as_array().into_iter().flatten() {
-        let name = r
-            .get("date")
-            .or_else(|| r.get("label"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let name = scenario_name(r);
         s += &format!(
             "  {name:<24} {}  vol {:+}  P&L {:+.8} {ccy}{}\n",
             moves_text(&r["moves"]),
@@ -540,11 +544,7 @@ fn render_book(out: &Value) -> String {
         out["models"]
     );
     for r in out["stress"].as_array().into_iter().flatten() {
-        let name = r
-            .get("date")
-            .or_else(|| r.get("label"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let name = scenario_name(r);
         s += &format!(
             "{name}: {}  book P&L {:.2} USD, uncovered {:.2} USD, Cover-1 {:.2} ({}), Cover-2 {:.2} ({})\n",
             moves_text(&r["moves"]),
