@@ -3,8 +3,8 @@
 //! largest one and two uncovered losses), with a liquidation cascade.
 //!
 //! **Revaluation.** Each instrument held anywhere in the book is revalued once per round by
-//! the joint revaluation of `margin var` ([`super::pnl_rows`], the run's vol rule and time
-//! step); an account's P&L is `Σ size · pnl` in position order (account currency). Its dollar
+//! the joint revaluation of `margin var` ([`margin_core::statistical::losses`], the run's vol
+//! rule and time step); an account's P&L is `Σ size · pnl` in position order (account currency). Its dollar
 //! delta per coin is `Σ size · ∂pnl/∂x_c · r`, `∂/∂x_c` by central differences at ±1e-3 of
 //! full revaluation, `r` the USD value of one unit of the instrument's settlement currency at
 //! the shocked price (the coin's index × (1 + x_c) for inverse instruments, 1 for linear ones).
@@ -28,7 +28,7 @@
 //! totals) runs over accounts in input order after collection; ties in Cover-1/2 go to the
 //! earlier account. Same input, same bits, for any thread count.
 
-use super::{MOVE_RANGE, StressError, StressScenario, pnl_rows, template};
+use super::{MOVE_RANGE, StressError, StressScenario, template};
 use crate::batch::{read_chunk, record_error};
 use crate::var::DELTA_STEP;
 use margin_core::Asset;
@@ -38,9 +38,9 @@ use margin_core::io::matrix::RiskMatrix;
 use margin_core::io::{MarketData, parse_portfolio_json};
 use margin_core::market::PricingInputs;
 use margin_core::risk::Position;
-use margin_core::scenario::{Scenario, VolShock};
+use margin_core::scenario::{JointMoves, Scenario, VolShock};
 use margin_core::spec::JointSource;
-use margin_core::statistical::Book;
+use margin_core::statistical::{self, BlockScratch, Book};
 use rayon::prelude::*;
 use std::io::BufRead;
 use std::path::Path;
@@ -236,34 +236,47 @@ impl BookStress<'_> {
         let n = matrix.len();
         let inputs: Vec<PricingInputs> =
             matrix.with_arrays(|a| used.iter().map(|&r| *a.inputs(r)).collect());
+        let u = coins.len();
+        // Per thread: three scenarios (x, x + ε, x − ε on the instrument's coin) and their rows.
+        let init = || {
+            (
+                vec![Scenario::standard(0.0, VolShock::None); 3],
+                vec![0.0; 3],
+                vec![0.0; 3 * u],
+                vec![0.0; 3 * u],
+            )
+        };
         let values: Vec<(f64, f64)> =
             used.par_iter()
                 .zip(&inputs)
-                .map(|(&r, inp)| {
+                .map_init(init, |(scenarios, row, growth, moves), (&r, inp)| {
                     let inst = matrix.instruments()[r];
                     let c = coins.iter().position(|&a| a == inst.underlying).ok_or(
                         StressError::Book(format!("{inst}: its coin is not in the market")),
                     )?;
-                    let u = coins.len();
-                    let mut moves = Vec::with_capacity(3 * u);
-                    for k in [0.0, DELTA_STEP, -DELTA_STEP] {
-                        moves.extend(
-                            x.iter()
-                                .enumerate()
-                                .map(|(j, &v)| if j == c { v + k } else { v }),
-                        );
+                    for (k, step) in [0.0, DELTA_STEP, -DELTA_STEP].into_iter().enumerate() {
+                        for (j, &v) in x.iter().enumerate() {
+                            moves[k * u + j] = if j == c { v + step } else { v };
+                        }
                     }
                     let book = Book {
                         instruments: std::slice::from_ref(&inst),
                         inputs: std::slice::from_ref(inp),
                         sizes: &[1.0],
                     };
-                    let p = pnl_rows(&book, &coins, &moves, t)?;
+                    let joint = JointMoves::new(&coins, moves)?;
+                    let mut loss = [0.0; 3];
+                    let mut scratch = BlockScratch {
+                        scenarios,
+                        row,
+                        moves: growth,
+                    };
+                    statistical::losses(&book, &joint, t, 0, &mut scratch, &mut loss)?;
                     let rate = match inst.settlement {
                         Settlement::Inverse => market.underlyings[c].index_price * (1.0 + x[c]),
                         Settlement::Linear { .. } => 1.0,
                     };
-                    Ok((p[0], (p[1] - p[2]) / (2.0 * DELTA_STEP) * rate))
+                    Ok((-loss[0], (loss[2] - loss[1]) / (2.0 * DELTA_STEP) * rate))
                 })
                 .collect::<Result<_, StressError>>()?;
         let (mut pnl, mut delta) = (vec![0.0; n], vec![0.0; n]);
