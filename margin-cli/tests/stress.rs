@@ -91,6 +91,26 @@ fn json_has_every_key_the_issue_names() {
     let down = &j["reverse"]["down"]["move"];
     assert!(down.as_f64().unwrap() < 0.0 && down.as_f64().unwrap() >= -0.99);
     assert!(j["reverse"]["up"]["move"].is_f64() || j["reverse"]["up"]["move"] == "none");
+    // Several events and shocks after one flag each.
+    let k = json(&[
+        "--portfolio",
+        &p,
+        "--history",
+        &history(),
+        "--event",
+        "2020-03-12",
+        "2022-11-09",
+        "--shock",
+        "BTC:-0.1",
+        "BTC:0.1",
+    ]);
+    let labels: Vec<&str> = k["stress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["date"].as_str().or(r["label"].as_str()).unwrap())
+        .collect();
+    assert_eq!(labels, ["2020-03-12", "2022-11-09", "BTC:-0.1", "BTC:0.1"]);
     // The reverse move's own P&L exhausts the 3.5 BTC of equity.
     assert!(3.5 + j["reverse"]["down"]["pnl"].as_f64().unwrap() <= 0.0);
 }

@@ -60,11 +60,11 @@ pub struct StressArgs {
     /// Price history (repeatable): a wide CSV, COIN=path, or a COIN-XXX.csv OHLC file.
     #[arg(long, value_name = "FILE")]
     pub history: Vec<String>,
-    /// Named event (YYYY-MM-DD), repeatable; needs --history.
-    #[arg(long = "event", value_name = "DATE")]
+    /// Named events (YYYY-MM-DD), one or more, repeatable; needs --history.
+    #[arg(long = "event", value_name = "DATE", num_args = 1..)]
     pub events: Vec<String>,
-    /// User shock COIN:MOVE[,COIN:MOVE][,vol:SHIFT], repeatable.
-    #[arg(long = "shock", value_name = "SHOCK", allow_hyphen_values = true)]
+    /// User shocks COIN:MOVE[,COIN:MOVE][,vol:SHIFT], one or more, repeatable.
+    #[arg(long = "shock", value_name = "SHOCK", num_args = 1..)]
     pub shocks: Vec<String>,
     /// Horizon in days of the named events' moves (and the reverse historical windows).
     #[arg(long, value_name = "DAYS", default_value_t = 1)]
