@@ -321,3 +321,29 @@ fn a_bad_account_line_is_an_error_naming_it() {
     };
     assert!(stress.run(&scenario(-0.1, 0.0)).is_err());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    /// Over random joint moves and impacts: Cover-2 ≥ Cover-1, both the largest uncovered
+    /// losses; zero impact is exactly one round; every account is closed out at most once.
+    #[test]
+    fn cover2_is_at_least_cover1_and_zero_impact_is_one_round(
+        bx in -0.9f64..2.0,
+        ex in -0.9f64..2.0,
+        k in 0.0f64..1e-6,
+    ) {
+        let matrices = matrices();
+        let accounts = read_accounts(book_text(60).as_bytes(), &matrices, &pick).unwrap();
+        for impact in [[0.0, 0.0], [k, k]] {
+            let stress = BookStress { matrices: &matrices, accounts: &accounts, source: source(), impact: &impact };
+            let r = stress.run(&scenario(bx, ex)).unwrap();
+            check_covers(&r);
+            if impact == [0.0, 0.0] {
+                proptest::prop_assert_eq!(r.rounds.len(), 1);
+            }
+            let closed: usize = r.rounds.iter().map(|k| k.liquidated.len()).sum();
+            proptest::prop_assert_eq!(closed, r.liquidated);
+            proptest::prop_assert!(r.liquidated <= accounts.len());
+        }
+    }
+}

@@ -30,7 +30,7 @@ use std::path::PathBuf;
       --market data/deribit/deribit_options_snapshot_20260822T153351Z.csv \\\n      \
       --history data/btc-eth-daily/btc_eth_daily_close_aligned.csv --reverse\n  \
     margin stress ... --shock BTC:-0.3,vol:0.2 --shock BTC:+50% --json\n  \
-    margin stress --accounts examples/accounts.jsonl --market M --history H --impact BTC:1e-9\n\n\
+    margin stress --accounts A.jsonl --market M --history H --impact BTC:1e-10,ETH:1e-10\n\n\
 Named events (default 2020-03-12 2021-05-19 2022-06-13 2022-11-09 with --history): each coin's \
 close-to-close move over --horizon days ending on the date. Shocks: COIN:MOVE (relative, -0.3 \
 or -30%, in [-0.99, 4]; coins not named move 0) and vol:SHIFT (absolute vol points, 0.1 = +10). \
