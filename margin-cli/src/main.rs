@@ -64,6 +64,9 @@ enum Command {
     /// Backtest margin: Kupiec, Christoffersen and Basel traffic-light tests of an exception
     /// series, or of one account's margin replayed day by day over a price history.
     Backtest(commands::backtest::BacktestArgs),
+    /// Stress tests: named historical events, user shocks, reverse stress; with --accounts,
+    /// book-level Cover-1/Cover-2 and a liquidation cascade.
+    Stress(commands::stress::StressArgs),
     /// Write deterministic synthetic accounts (JSONL) for benchmarks.
     #[command(name = "gen-accounts", hide = true)]
     GenAccounts(commands::generate::GenArgs),
@@ -80,6 +83,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Var(args) => commands::var::run(&args),
         Command::Calibrate(args) => commands::calibrate::run(&args),
         Command::Backtest(args) => commands::backtest::run(&args),
+        Command::Stress(args) => commands::stress::run(&args),
         Command::GenAccounts(args) => commands::generate::run(&args),
     }
 }

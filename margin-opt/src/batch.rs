@@ -46,6 +46,32 @@ use std::path::{Path, PathBuf};
 /// Lines read, margined and written per step.
 pub const CHUNK_LINES: usize = 4096;
 
+/// Reads up to [`CHUNK_LINES`] non-blank lines of `input` into `chunk` (cleared first), each
+/// with its 1-based line number (`line_no` counts every line read so far, blank ones too).
+/// Returns the bytes consumed and whether the input ended.
+pub fn read_chunk<R: BufRead>(
+    input: &mut R,
+    chunk: &mut Vec<(u64, Vec<u8>)>,
+    line_no: &mut u64,
+) -> io::Result<(u64, bool)> {
+    chunk.clear();
+    let mut consumed = 0u64;
+    while chunk.len() < CHUNK_LINES {
+        let mut buf = Vec::new();
+        let n = input.read_until(b'\n', &mut buf)?;
+        if n == 0 {
+            return Ok((consumed, true));
+        }
+        consumed += n as u64;
+        *line_no += 1;
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        chunk.push((*line_no, buf));
+    }
+    Ok((consumed, false))
+}
+
 /// Totals of a run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -87,7 +113,7 @@ struct ErrorLine<'a> {
 }
 
 /// A record's error without the file name (the line number says where).
-fn record_error(e: &FormatError) -> String {
+pub(crate) fn record_error(e: &FormatError) -> String {
     match &e.location {
         Location::File => e.kind.to_string(),
         at => format!("{at}{}", e.kind),
@@ -189,24 +215,9 @@ impl Batch<'_> {
         let mut consumed = 0u64;
         let mut chunk: Vec<(u64, Vec<u8>)> = Vec::with_capacity(CHUNK_LINES);
         loop {
-            chunk.clear();
-            let mut eof = false;
-            while chunk.len() < CHUNK_LINES {
-                let mut buf = Vec::new();
-                let n = input
-                    .read_until(b'\n', &mut buf)
-                    .map_err(StreamError::Read)?;
-                if n == 0 {
-                    eof = true;
-                    break;
-                }
-                consumed += n as u64;
-                line_no += 1;
-                if buf.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                chunk.push((line_no, buf));
-            }
+            let (n, eof) =
+                read_chunk(&mut input, &mut chunk, &mut line_no).map_err(StreamError::Read)?;
+            consumed += n;
             let lines: Vec<(String, bool)> = chunk
                 .par_iter()
                 .map_init(Vec::new, |scratch, (line, text)| {

@@ -8,6 +8,9 @@
 //! * [`joint`]: statistical presets in the same clients as grids (compute, whatif, batch).
 //! * [`var`]: VaR and Expected Shortfall of one account over HS, FHS or Monte Carlo joint
 //!   scenarios, or parametric, with Euler contributions.
+//! * [`synthetic`]: deterministic synthetic accounts for benchmarks.
+//! * [`stress`]: named historical events, user shocks, reverse stress, and book-level stress
+//!   with Cover-1/Cover-2 and a liquidation cascade.
 //!
 //! The hedge optimiser and margin attribution will live here too; they are not built yet.
 #![deny(missing_docs)]
@@ -19,6 +22,8 @@ pub mod backtest;
 pub mod batch;
 pub mod calibrate;
 pub mod joint;
+pub mod stress;
+pub mod synthetic;
 pub mod var;
 
 pub use margin_core;

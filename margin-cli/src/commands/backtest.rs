@@ -4,7 +4,7 @@
 //! reads flags and files and prints. JSON schema: `docs/backtest.md`.
 
 use super::common::{self, PortfolioArgs};
-use super::var::{bad, date, names};
+use super::var::{bad, book_closes, date};
 use crate::error::CliError;
 use crate::output::{self, Align, Table};
 use crate::timeline;
@@ -12,7 +12,7 @@ use margin_core::io::history::PriceHistory;
 use margin_opt::backtest::portfolio::{self, Engine, History, Params, REVALUATION};
 use margin_opt::backtest::{Coverage, series};
 use margin_opt::joint::{OwnedBook, lookup_model};
-use margin_opt::var::{self, Closes, VarParams};
+use margin_opt::var::{Closes, VarParams};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
@@ -215,13 +215,7 @@ fn portfolio_backtest(args: &BacktestArgs) -> Result<(), CliError> {
     let matrix = common::matrix(market, market_file, lookup, &extra)?;
     let owned = OwnedBook::of(&matrix, &portfolio, &[])
         .map_err(|e| bad(format!("{}: {e}", portfolio_file.display())))?;
-    let (coins, closes) = var::book_closes(&history, &owned.instruments).map_err(|i| {
-        bad(format!(
-            "--history has no prices for {} (position {i}); it has {}",
-            i.underlying,
-            names(history.coins())
-        ))
-    })?;
+    let (coins, closes) = book_closes(&history, &owned.instruments)?;
     let reference: Vec<f64> = coins
         .iter()
         .map(|c| {

@@ -11,5 +11,6 @@ pub mod demo;
 pub mod generate;
 pub mod price;
 pub mod statistical;
+pub mod stress;
 pub mod var;
 pub mod whatif;

@@ -184,7 +184,8 @@ pub fn params(args: &VarArgs) -> Result<VarParams, CliError> {
     })
 }
 
-fn parse_vol_rule(text: &str) -> Result<VolShock, CliError> {
+/// Parses `--vol-rule`: `unchanged` or `shift:A,BETA,FLOOR`.
+pub fn parse_vol_rule(text: &str) -> Result<VolShock, CliError> {
     if text == "unchanged" {
         return Ok(VolShock::None);
     }
@@ -234,14 +235,7 @@ pub fn run(args: &VarArgs) -> Result<(), CliError> {
     let owned = OwnedBook::of(&matrix, &portfolio, &[])
         .map_err(|e| bad(format!("{}: {e}", args.portfolio.portfolio.display())))?;
     let instruments = &owned.instruments;
-    // The history's columns of the coins the book holds, in the history's order.
-    let (coins, closes) = var::book_closes(&history, instruments).map_err(|i| {
-        bad(format!(
-            "--history has no prices for {} (position {i}); it has {}",
-            i.underlying,
-            names(history.coins())
-        ))
-    })?;
+    let (coins, closes) = book_closes(&history, instruments)?;
     let book = owned.book();
     let closes_view = Closes {
         coins: &coins,
@@ -268,6 +262,22 @@ pub fn run(args: &VarArgs) -> Result<(), CliError> {
     } else {
         output::print(&statistical::render(&json))
     }
+}
+
+/// The coins `instruments` depend on, in the history's column order, and their closes
+/// (date-major) (`margin_opt::var::book_closes`); a coin without prices in `history` is an
+/// error naming the position.
+pub fn book_closes(
+    history: &PriceHistory,
+    instruments: &[margin_core::Instrument],
+) -> Result<(Vec<margin_core::Asset>, Vec<f64>), CliError> {
+    var::book_closes(history, instruments).map_err(|i| {
+        bad(format!(
+            "--history has no prices for {} (position {i}); it has {}",
+            i.underlying,
+            names(history.coins())
+        ))
+    })
 }
 
 /// `BTC, ETH`: the coins, comma-separated.
