@@ -5,13 +5,17 @@
 //! * [`var`]: VaR and Expected Shortfall of one account over HS, FHS or Monte Carlo joint
 //!   scenarios, or parametric, with Euler contributions.
 //!
-//! The hedge optimiser and margin attribution will live here too; they are not built yet.
+//! * [`hedge`]: minimum-margin hedges (worst-case and ES LPs) and liquidation plans, every
+//!   result re-margined by the core.
+//!
+//! Margin attribution is not built yet.
 #![deny(missing_docs)]
 
 // Rust 1.88 (the MSRV) makes clippy suggest a let chain in `check_paths`; batch.rs is being
 // rewritten elsewhere, so the suggestion waits for that change.
 #[allow(clippy::collapsible_if)]
 pub mod batch;
+pub mod hedge;
 pub mod joint;
 pub mod var;
 
