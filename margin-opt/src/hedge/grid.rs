@@ -184,7 +184,10 @@ pub fn requirement(
         return Err(not_convex("a negative extended dampener or factor"));
     }
     let scenarios = arrays.scenarios().scenarios();
-    if scenarios.iter().any(|s| s.weight.is_nan() || s.weight < 0.0) {
+    if scenarios
+        .iter()
+        .any(|s| s.weight.is_nan() || s.weight < 0.0)
+    {
         return Err(not_convex("a negative scenario weight"));
     }
     let underlying = |row: usize| arrays.instruments()[row].underlying;

@@ -19,6 +19,7 @@
 //! re-margined by the core at the returned sizes; a mismatch above [`RECHECK_TOLERANCE`]
 //! relative is [`OptError::Mismatch`], never a silent result.
 
+pub mod es;
 pub mod grid;
 pub mod worst;
 
