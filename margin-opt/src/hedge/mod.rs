@@ -21,6 +21,7 @@
 
 pub mod es;
 pub mod grid;
+pub mod liquidate;
 pub mod worst;
 
 use clarabel::solver::{IPSolver, SolverStatus};
