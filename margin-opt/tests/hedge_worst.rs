@@ -162,3 +162,34 @@ fn bad_bounds_and_budget_are_clear_errors() {
     let r = minimise(&acc, &[cand("BTC-PERPETUAL", 1.0, 0.01)], Some(0.0)).unwrap();
     assert!(r.trades[0].abs() < 1e-6);
 }
+
+#[test]
+fn lot_rounding_equals_exact_enumeration_for_one_hedge_and_never_exceeds_unhedged() {
+    use margin_opt::hedge::lots::round;
+    let p = demo();
+    let hedges = ["BTC-25SEP26", "BTC-25SEP26-70000-P"];
+    let m = setup("deribit-btc", &p, &hedges);
+    let acc = GridAccount::new(&m, &p).unwrap();
+    // One hedge, lot 0.1 on [-3, 3]: every one of the 61 lot sizes through the core.
+    let one = [cand(hedges[0], 3.0, 0.0005)];
+    let r = minimise(&acc, &one, None).unwrap();
+    let (x, v) = round(&r.trades, &one, 0.1, None, |t| Ok(objective(&acc, &one, t))).unwrap();
+    let exact = (0..=60)
+        .map(|i| objective(&acc, &one, &[-3.0 + i as f64 * 0.1]))
+        .fold(f64::INFINITY, f64::min);
+    assert!((v - exact).abs() < 1e-12, "rounded {v} exact {exact}");
+    assert!(((x[0] / 0.1).round() - x[0] / 0.1).abs() < 1e-9);
+    // Two hedges, lot 0.5: never above unhedged, never below the exact integer optimum.
+    let two = [cand(hedges[0], 3.0, 0.0005), cand(hedges[1], 3.0, 0.0003)];
+    let r = minimise(&acc, &two, None).unwrap();
+    let (_, v) = round(&r.trades, &two, 0.5, None, |t| Ok(objective(&acc, &two, t))).unwrap();
+    let mut exact = f64::INFINITY;
+    for i in 0..=12 {
+        for j in 0..=12 {
+            let t = [-3.0 + i as f64 * 0.5, -3.0 + j as f64 * 0.5];
+            exact = exact.min(objective(&acc, &two, &t));
+        }
+    }
+    assert!(v <= r.before.initial);
+    assert!(v >= exact - 1e-12, "rounded {v} exact {exact}");
+}

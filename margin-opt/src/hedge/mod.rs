@@ -22,6 +22,7 @@
 pub mod es;
 pub mod grid;
 pub mod liquidate;
+pub mod lots;
 pub mod worst;
 
 use clarabel::solver::{IPSolver, SolverStatus};
