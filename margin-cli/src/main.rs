@@ -57,6 +57,8 @@ enum Command {
     /// VaR and Expected Shortfall over historical, filtered historical or Monte Carlo joint
     /// scenarios, or parametric, with per-position contributions.
     Var(commands::var::VarArgs),
+    /// Minimum-margin hedges (worst-case or ES LP) and liquidation plans, re-margined by the core.
+    Optimize(Box<commands::optimize::OptimizeArgs>),
     /// Write deterministic synthetic accounts (JSONL) for benchmarks.
     #[command(name = "gen-accounts", hide = true)]
     GenAccounts(commands::generate::GenArgs),
@@ -71,6 +73,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Bench(args) => commands::bench::run(&args),
         Command::Price(args) => commands::price::run(&args),
         Command::Var(args) => commands::var::run(&args),
+        Command::Optimize(args) => commands::optimize::run(&args),
         Command::GenAccounts(args) => commands::generate::run(&args),
     }
 }

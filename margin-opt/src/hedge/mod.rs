@@ -29,6 +29,9 @@ use clarabel::solver::{IPSolver, SolverStatus};
 use good_lp::Variable;
 use good_lp::solvers::clarabel::ClarabelProblem;
 use grid::Values;
+use margin_core::instrument::Kind;
+use margin_core::io::matrix::RiskMatrix;
+use margin_core::{Asset, Instrument};
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -256,4 +259,74 @@ pub fn cost(candidates: &[Candidate], x: &[f64]) -> f64 {
 /// rounding).
 pub fn agrees(lp: f64, core: f64, scale: f64, slack: f64) -> bool {
     (lp - core).abs() <= RECHECK_TOLERANCE * core.abs().max(scale) + slack
+}
+
+/// Half the quoted bid-ask spread of `instrument` per unit of size, in its settlement
+/// currency (the account's), from the market's quote; `None` when the market quotes none.
+/// Options are quoted per option in their settlement currency, so the half-spread is the
+/// cost; futures and perpetuals are quoted in USD per coin, so an inverse one costs
+/// `half-spread / forward` coin per coin of size.
+pub fn half_spread(matrix: &RiskMatrix, instrument: &Instrument) -> Option<f64> {
+    let (bid, ask) = matrix
+        .market()
+        .instruments
+        .iter()
+        .find(|q| q.instrument == *instrument)?
+        .quote?;
+    let half = 0.5 * (ask - bid);
+    match instrument.kind {
+        Kind::Option { .. } => Some(half),
+        _ if instrument.is_inverse() => {
+            let row = matrix.find(instrument).ok()?;
+            let forward = matrix.with_arrays(|a| a.inputs(row).forward);
+            (forward > 0.0).then(|| half / forward)
+        }
+        _ => Some(half),
+    }
+}
+
+/// The `auto` hedge set of an account holding `held` (instruments) in `currency`: every
+/// future and perpetual of each underlying it holds, plus the options of the `k` nearest
+/// option expiries of each, restricted to instruments settling in `currency`, in row order.
+pub fn auto_candidates(
+    matrix: &RiskMatrix,
+    held: &[Instrument],
+    currency: Asset,
+    k: usize,
+) -> Vec<Instrument> {
+    let mut underlyings: Vec<Asset> = Vec::new();
+    for i in held {
+        if !underlyings.contains(&i.underlying) {
+            underlyings.push(i.underlying);
+        }
+    }
+    let ok = |i: &Instrument| {
+        underlyings.contains(&i.underlying) && *i.settlement_currency() == currency
+    };
+    let mut expiries: Vec<(Asset, margin_core::time::Timestamp)> = Vec::new();
+    for u in &underlyings {
+        let mut e: Vec<_> = matrix
+            .instruments()
+            .iter()
+            .filter(|i| ok(i) && i.underlying == *u)
+            .filter_map(|i| match i.kind {
+                Kind::Option { expiry, .. } => Some(expiry),
+                _ => None,
+            })
+            .collect();
+        e.sort_unstable();
+        e.dedup();
+        expiries.extend(e.into_iter().take(k).map(|t| (*u, t)));
+    }
+    matrix
+        .instruments()
+        .iter()
+        .filter(|i| ok(i))
+        .filter(|i| match i.kind {
+            Kind::Future { .. } | Kind::Perpetual => true,
+            Kind::Option { expiry, .. } => expiries.contains(&(i.underlying, expiry)),
+            _ => false,
+        })
+        .copied()
+        .collect()
 }
