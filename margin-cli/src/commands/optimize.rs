@@ -50,16 +50,21 @@ pub struct OptimizeArgs {
     #[arg(long, value_name = "LIST|auto")]
     pub hedges: Option<String>,
     /// Every hedge trades within [-X, X] (default: the sum of the account's |sizes|, at least 1).
-    #[arg(long, value_name = "X", conflicts_with = "bounds")]
+    #[arg(
+        long,
+        value_name = "X",
+        conflicts_with = "bounds",
+        allow_negative_numbers = true
+    )]
     pub bound: Option<f64>,
     /// Per-hedge bounds INSTR:LO:HI,... (LO <= 0 <= HI); unlisted hedges take the default.
     #[arg(long, value_name = "INSTR:LO:HI,...", allow_hyphen_values = true)]
     pub bounds: Option<String>,
     /// Most half-spread cost spent, account currency.
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
     pub budget: Option<f64>,
     /// Trade in multiples of this size (rounded, never above the unhedged margin).
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
     pub lot: Option<f64>,
     /// Liquidate: the margin to restore, im or mm.
     #[arg(long, default_value = "mm", value_parser = ["im", "mm"])]
