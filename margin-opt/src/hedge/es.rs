@@ -16,7 +16,7 @@
 //!
 //! **Cutting planes** ([`Method::CuttingPlane`]): solve on a candidate tail set `A` (the
 //! `max(2⌈m⌉, ⌈m⌉ + 32)` largest unhedged losses), then add every scenario outside `A` whose
-//! loss at the solution exceeds α, and solve again. Dropping scenarios only removes
+//! loss at the solution exceeds α (the `2⌈m⌉ + 32` worst of them per round), and solve again. Dropping scenarios only removes
 //! non-negative terms, so each restricted optimum is a lower bound; when no scenario outside
 //! `A` exceeds α, the dropped terms are all 0 at the solution, whose full objective then equals
 //! the lower bound: it is optimal for the full LP. `|A| ≥ ⌈m⌉` keeps every restricted problem
@@ -46,7 +46,7 @@ pub enum Method {
 }
 
 /// Most cutting-plane rounds before giving up ([`OptError::MaxIterations`]).
-pub const MAX_ROUNDS: u32 = 100;
+pub const MAX_ROUNDS: u32 = 200;
 
 /// An account under a statistical preset, with its loss columns.
 #[derive(Debug, Clone)]
@@ -261,6 +261,10 @@ pub fn minimise(
                 active: active.len(),
             });
         }
+        // The worst violators first, at most `2⌈m⌉ + 32` per round: adding every violator at
+        // once can re-create the full LP after one restricted solve.
+        violated.sort_by(|&a, &b| loss(b).total_cmp(&loss(a)).then(a.cmp(&b)));
+        violated.truncate(2 * tl.count + 32);
         active.append(&mut violated);
         active.sort_unstable();
     }
