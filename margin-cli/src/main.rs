@@ -67,6 +67,8 @@ enum Command {
     /// Stress tests: named historical events, user shocks, reverse stress; with --accounts,
     /// book-level Cover-1/Cover-2 and a liquidation cascade.
     Stress(commands::stress::StressArgs),
+    /// Minimum-margin hedges (worst-case or ES LP) and liquidation plans, re-margined by the core.
+    Optimize(Box<commands::optimize::OptimizeArgs>),
     /// Write deterministic synthetic accounts (JSONL) for benchmarks.
     #[command(name = "gen-accounts", hide = true)]
     GenAccounts(commands::generate::GenArgs),
@@ -84,6 +86,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Calibrate(args) => commands::calibrate::run(&args),
         Command::Backtest(args) => commands::backtest::run(&args),
         Command::Stress(args) => commands::stress::run(&args),
+        Command::Optimize(args) => commands::optimize::run(&args),
         Command::GenAccounts(args) => commands::generate::run(&args),
     }
 }

@@ -12,7 +12,10 @@
 //! * [`stress`]: named historical events, user shocks, reverse stress, and book-level stress
 //!   with Cover-1/Cover-2 and a liquidation cascade.
 //!
-//! The hedge optimiser and margin attribution will live here too; they are not built yet.
+//! * [`hedge`]: minimum-margin hedges (worst-case and ES LPs) and liquidation plans, every
+//!   result re-margined by the core.
+//!
+//! Margin attribution is not built yet.
 #![deny(missing_docs)]
 
 // Rust 1.88 (the MSRV) makes clippy suggest a let chain in `check_paths`; batch.rs is being
@@ -21,6 +24,7 @@ pub mod backtest;
 #[allow(clippy::collapsible_if)]
 pub mod batch;
 pub mod calibrate;
+pub mod hedge;
 pub mod joint;
 pub mod stress;
 pub mod synthetic;

@@ -9,6 +9,7 @@ pub mod common;
 pub mod compute;
 pub mod demo;
 pub mod generate;
+pub mod optimize;
 pub mod price;
 pub mod statistical;
 pub mod stress;

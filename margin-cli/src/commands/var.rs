@@ -64,6 +64,19 @@ pub struct VarArgs {
     /// Price history (repeatable): a wide CSV, COIN=path, or a COIN-XXX.csv OHLC file.
     #[arg(long, value_name = "FILE", required = true)]
     pub history: Vec<String>,
+    #[command(flatten)]
+    pub stat: StatArgs,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the P&L distribution with VaR and ES marked as SVG.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+}
+
+/// The statistical options of `margin var`, shared with `margin optimize`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StatArgs {
     /// Scenario source: hs, fhs, mc or parametric.
     #[arg(long, default_value = "hs", value_parser = ["hs", "fhs", "mc", "parametric"])]
     pub method: String,
@@ -103,12 +116,6 @@ pub struct VarArgs {
     /// Last history date used (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub to: Option<String>,
-    /// Print one JSON object instead of tables.
-    #[arg(long)]
-    pub json: bool,
-    /// Write the P&L distribution with VaR and ES marked as SVG.
-    #[arg(long, value_name = "FILE")]
-    pub svg: Option<PathBuf>,
 }
 
 /// A bad-input error (exit 1) with `msg`.
@@ -117,7 +124,7 @@ pub fn bad(msg: impl Into<String>) -> CliError {
 }
 
 /// The run's parameters from the flags, each checked with a message naming the flag.
-pub fn params(args: &VarArgs) -> Result<VarParams, CliError> {
+pub fn params(args: &StatArgs) -> Result<VarParams, CliError> {
     let method = match args.method.as_str() {
         "hs" => Method::Historical,
         "fhs" => Method::Filtered,
@@ -220,14 +227,19 @@ pub fn date(flag: &str, text: &Option<String>) -> Result<Option<Timestamp>, CliE
         .transpose()
 }
 
+/// `history` cut to `--from`/`--to`.
+pub fn window(history: PriceHistory, args: &StatArgs) -> Result<PriceHistory, CliError> {
+    history
+        .between(date("from", &args.from)?, date("to", &args.to)?)
+        .map_err(|e| bad(format!("--from/--to: {e}")))
+}
+
 /// Runs `margin var`.
 pub fn run(args: &VarArgs) -> Result<(), CliError> {
-    let params = params(args)?;
+    let params = params(&args.stat)?;
     let portfolio = common::read_portfolio(&args.portfolio)?;
     let market = margin_core::io::read_market(&args.market)?;
-    let history = PriceHistory::load(&args.history)?
-        .between(date("from", &args.from)?, date("to", &args.to)?)
-        .map_err(|e| bad(format!("--from/--to: {e}")))?;
+    let history = window(PriceHistory::load(&args.history)?, &args.stat)?;
     // The account's instruments, validated as `compute` does (one instrument universe).
     let extra: Vec<_> = portfolio.positions.iter().map(|p| p.instrument).collect();
     let model = lookup_model().map_err(|e| CliError::internal(e.to_string()))?;

@@ -19,8 +19,9 @@ pub(super) fn from_usd(arrays: &RiskArrays<'_>, currency: Asset, usd: f64) -> f6
     }
 }
 
-/// The spec's cell rule with its USD amounts in the account currency.
-pub(super) fn cell_rule(arrays: &RiskArrays<'_>, spec: &Spec, currency: Asset) -> CellRule {
+/// The spec's cell rule with its USD amounts in the account currency (the optimiser reads
+/// it to build the same cells as an epigraph).
+pub fn cell_rule(arrays: &RiskArrays<'_>, spec: &Spec, currency: Asset) -> CellRule {
     CellRule {
         gain_cap: from_usd(arrays, currency, spec.cell.gain_cap),
         extended_dampener: from_usd(arrays, currency, spec.cell.extended_dampener),

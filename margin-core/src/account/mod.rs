@@ -14,6 +14,7 @@ use crate::scenario::ScenarioKind;
 mod explain;
 mod interpret;
 pub use explain::{Explanation, counted_pnl, explain};
+pub use interpret::cell_rule;
 use interpret::{Groups, evaluate};
 
 /// Most underlyings (risk units) one account may hold.

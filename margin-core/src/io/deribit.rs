@@ -13,6 +13,7 @@
 //! | `index_price` | index of the coin = **median** over that coin's rows |
 //! | `implied_volatility` | the option's vol (`mark_iv`) |
 //! | `mark_price` | kept as the option's mark (coin per option); may be empty |
+//! | `bid_price`, `ask_price` | optional columns: the quote (both non-empty, `0 ≤ bid ≤ ask`), else none |
 //!
 //! Medians, because the ticker fields were fetched one instrument at a time over a few
 //! minutes and differ by a few cents; the median of an even count is the mean of the middle
@@ -87,6 +88,9 @@ pub fn parse_deribit_chain_with(
         c_mark,
     ] = idx;
 
+    // Optional quote columns (older snapshots may lack them).
+    let optional = |name: &str| headers.iter().position(|h| h.trim() == name);
+    let (c_bid, c_ask) = (optional("bid_price"), optional("ask_price"));
     let mut valuation_time: Option<(Timestamp, u64)> = None;
     // Per coin: index samples; per (coin, expiry): forward samples. Vec, in order of first
     // appearance, so nothing depends on hashing.
@@ -189,6 +193,19 @@ pub fn parse_deribit_chain_with(
             m => Some(ctx.non_negative(ctx.number(m, &at(c_mark))?, "mark_price", &at(c_mark))?),
         };
 
+        let quote = match (c_bid.map(get), c_ask.map(get)) {
+            (Some(b), Some(a)) if !b.trim().is_empty() && !a.trim().is_empty() => {
+                let at_named = |name| cell(line, name);
+                let bid = ctx.number(b.trim(), &at_named("bid_price"))?;
+                let bid = ctx.non_negative(bid, "bid_price", &at_named("bid_price"))?;
+                let ask = ctx.number(a.trim(), &at_named("ask_price"))?;
+                let ask = ctx.non_negative(ask, "ask_price", &at_named("ask_price"))?;
+                // A crossed quote carries no usable spread: no quote, not an error (snapshots
+                // fetch bid and ask a moment apart).
+                (bid <= ask).then_some((bid, ask))
+            }
+            _ => None,
+        };
         match indices.iter_mut().find(|(a, ..)| *a == asset) {
             Some((_, v, _)) => v.push(index),
             None => indices.push((asset, vec![index], line)),
@@ -205,6 +222,7 @@ pub fn parse_deribit_chain_with(
                 instrument,
                 mark_price: mark,
                 mark_iv: Some(iv),
+                quote,
             },
             Location::Line { line, column: None },
         ));

@@ -221,6 +221,9 @@ pub struct InstrumentQuote {
     pub mark_price: Option<f64>,
     /// Mark implied vol of an option (0.45 = 45 %); it is also in the underlying's vols.
     pub mark_iv: Option<f64>,
+    /// Best bid and ask in the mark's price unit, when the file quotes both (`bid ≤ ask`, both
+    /// finite and ≥ 0): the optimiser's half-spread cost. Never used to price.
+    pub quote: Option<(f64, f64)>,
 }
 
 /// A whole market file: valuation time, per-coin data and the instruments it lists.

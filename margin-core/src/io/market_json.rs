@@ -27,6 +27,8 @@
 //! * Options need `mark_iv` (their vol); their optional `mark_price` (settlement currency per
 //!   option: coin for inverse) is kept for comparison with the model only. Every future and
 //!   option needs a forward for its expiry.
+//! * Any instrument may carry `bid_price` and `ask_price` (both or neither, in the mark's
+//!   unit, `0 ≤ bid ≤ ask`): the quote the optimiser takes its half-spread costs from.
 //! * Spot symbols are not market instruments (the index prices spot). Unknown fields and
 //!   repeated keys are errors.
 //! * Numbers must also lie within the plausibility bounds of [`super::market`] (vol ≤ 5.0,
@@ -114,6 +116,10 @@ struct RawQuote {
     mark_price: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     mark_iv: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bid_price: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ask_price: Option<f64>,
 }
 
 fn path(p: String) -> Location {
@@ -218,11 +224,34 @@ pub fn parse_market_json_with(
                 }
             }
         }
+        let quote = match (q.bid_price, q.ask_price) {
+            (None, None) => None,
+            (Some(bid), Some(ask)) => {
+                let bid = ctx.non_negative(bid, "bid_price", &field("bid_price"))?;
+                let ask = ctx.non_negative(ask, "ask_price", &field("ask_price"))?;
+                if bid > ask {
+                    return Err(ctx.err(
+                        &field("ask_price"),
+                        FormatErrorKind::Unsupported(format!(
+                            "ask_price {ask} below bid_price {bid}"
+                        )),
+                    ));
+                }
+                Some((bid, ask))
+            }
+            _ => {
+                return Err(ctx.err(
+                    &at,
+                    FormatErrorKind::Missing("both bid_price and ask_price (or neither)"),
+                ));
+            }
+        };
         b.instrument(
             InstrumentQuote {
                 instrument,
                 mark_price: q.mark_price,
                 mark_iv: q.mark_iv,
+                quote,
             },
             at,
         )?;
@@ -265,6 +294,8 @@ pub fn write_market_json(market: &MarketData) -> String {
                 Object(RawQuote {
                     mark_price: Some(u.perpetual_price),
                     mark_iv: None,
+                    bid_price: None,
+                    ask_price: None,
                 }),
             ));
         }
@@ -285,6 +316,8 @@ pub fn write_market_json(market: &MarketData) -> String {
             Object(RawQuote {
                 mark_price,
                 mark_iv: q.mark_iv,
+                bid_price: q.quote.map(|(b, _)| b),
+                ask_price: q.quote.map(|(_, a)| a),
             }),
         ));
     }
