@@ -63,7 +63,8 @@ pub struct StressArgs {
     /// Named events (YYYY-MM-DD), one or more, repeatable; needs --history.
     #[arg(long = "event", value_name = "DATE", num_args = 1..)]
     pub events: Vec<String>,
-    /// User shocks COIN:MOVE[,COIN:MOVE][,vol:SHIFT], one or more, repeatable.
+    /// User shocks such as BTC:-0.3,ETH:-0.4,vol:0.2 (comma-separated COIN:MOVE, an optional
+    /// vol:SHIFT), one or more, repeatable.
     #[arg(long = "shock", value_name = "SHOCK", num_args = 1..)]
     pub shocks: Vec<String>,
     /// Horizon in days of the named events' moves (and the reverse historical windows).

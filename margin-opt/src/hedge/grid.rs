@@ -13,7 +13,7 @@
 //!   short-option minimum `Σ c·max(0, −q_i)` and delta minimum
 //!   `(net − hedged)·|Σ d_i q_i| + hedged·Σ |d_i q_i|` (convex when `net ≥ hedged ≥ 0`) floor:
 //!   `r' ≥ r, r' ≥ v`.
-//! * units summed; IM and MM linear in the requirement ([`Mapping::apply`] at 1).
+//! * units summed; IM and MM linear in the requirement ([`margin_core::spec::Mapping::apply`] at 1).
 //!
 //! Each add-on coefficient `c_i` is the core's own add-on function at a unit position, so no
 //! formula is restated here. The LP ignores only the measure's rounding (Deribit: 9
